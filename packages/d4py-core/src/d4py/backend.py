@@ -1,0 +1,160 @@
+"""What a backend is: a named class with options that runs a plan and returns a RunResult."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pluggy
+
+from d4py._exceptions import OptionError
+from d4py.plan import Plan
+
+__all__ = ["Backend", "NoOptions", "OutputCollector", "RunResult", "parse_options"]
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A backend that takes no ``-o`` options."""
+
+
+@dataclass
+class RunResult:
+    """What a run returns on every backend.
+
+    ``outputs`` maps PE id to output port to the items written to that port
+    while it was unconnected; ``counts`` maps PE id to the number of items
+    (and root inputs) its instances processed.
+    """
+
+    outputs: dict[str, dict[str, list[Any]]]
+    counts: dict[str, int]
+    wall_time: float
+    backend: str
+
+    def output(self, pe: str, port: str | None = None) -> list[Any]:
+        """Items collected from one PE (by id or name), on one port or on all of them."""
+        matches = [pe_id for pe_id in self.outputs if pe_id == pe] or [
+            pe_id for pe_id in self.outputs if pe_id.rstrip("0123456789") == pe
+        ]
+        items: list[Any] = []
+        for pe_id in matches:
+            for name, values in self.outputs[pe_id].items():
+                if port is None or name == port:
+                    items.extend(values)
+        return items
+
+    def all_items(self) -> list[Any]:
+        """Every collected item, from every PE and port."""
+        return [item for ports in self.outputs.values() for values in ports.values() for item in values]
+
+
+class OutputCollector:
+    """Keeps items written to unconnected outputs, for the RunResult."""
+
+    def __init__(self) -> None:
+        self.outputs: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+
+    def sink(self, pe_id: str, port: str) -> typing.Callable[[Any], None]:
+        return self.outputs[pe_id].setdefault(port, []).append
+
+    def extend(self, pe_id: str, port: str, items: list[Any]) -> None:
+        self.outputs[pe_id].setdefault(port, []).extend(items)
+
+    def result(self) -> dict[str, dict[str, list[Any]]]:
+        return {pe_id: ports for pe_id, ports in self.outputs.items() if ports}
+
+
+class Backend(ABC):
+    """Base class of every backend; plugins return subclasses from ``d4py_backends``.
+
+    ``name`` is also the entry-point name and the value of ``--backend``.
+    ``Options`` is a frozen dataclass of the ``-o key=value`` options.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Say why this backend cannot run here and how to fix it, or None when it can."""
+        return None
+
+    def default_processes(self) -> int | None:
+        """The process budget when the user gives no ``-n``; None runs declared counts."""
+        return None
+
+    @abstractmethod
+    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+        """Run every instance of ``plan`` to the end and return what it produced."""
+
+
+def option_fields(options_class: type) -> list[dataclasses.Field[Any]]:
+    return list(dataclasses.fields(options_class))
+
+
+def parse_options(backend: type[Backend], pairs: list[str]) -> Any:
+    """Build ``backend.Options`` from ``key=value`` strings, converting to each field's type."""
+    fields = {f.name: f for f in option_fields(backend.Options)}
+    hints = typing.get_type_hints(backend.Options)
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise OptionError(f"-o {pair!r}: write options as key=value")
+        if key not in fields:
+            valid = ", ".join(sorted(fields)) or "none"
+            raise OptionError(f"-o {key}: backend {backend.name!r} has no such option; its options are: {valid}")
+        values[key] = _convert(raw, hints[key], f"-o {key}")
+    return backend.Options(**values)
+
+
+def _convert(raw: str, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if raw not in choices:
+            raise OptionError(f"{where}={raw}: choose one of {', '.join(map(str, choices))}")
+        return raw
+    if origin in (typing.Union, types.UnionType):
+        members = [m for m in typing.get_args(hint) if m is not type(None)]
+        if raw.lower() in ("", "none"):
+            return None
+        return _convert(raw, members[0], where)
+    if hint is bool:
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise OptionError(f"{where}={raw}: expected true or false")
+    if hint in (int, float):
+        try:
+            return hint(raw)
+        except ValueError:
+            raise OptionError(f"{where}={raw}: expected a{'n integer' if hint is int else ' number'}") from None
+    return raw
+
+
+def describe_options(backend: type[Backend]) -> list[tuple[str, str, str]]:
+    """(name, type, default) of each option, for ``d4py backends``."""
+    hints = typing.get_type_hints(backend.Options)
+    rows = []
+    for f in option_fields(backend.Options):
+        default = f.default if f.default is not dataclasses.MISSING else "required"
+        hint = hints[f.name]
+        type_text = hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+        rows.append((f.name, type_text, repr(default)))
+    return rows
+
+

@@ -1,0 +1,105 @@
+"""Run input: how the roots of a graph are driven (``-i``, ``-d``, ``-f``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Union
+
+from d4py._exceptions import InputError
+from d4py.pe import GenericPE
+
+__all__ = ["RunInput", "load_input_file", "parse_input_json", "resolve_inputs"]
+
+RunInput = Union[None, int, Mapping[Any, Any]]
+
+
+def parse_input_json(text: str, source: str = "-d") -> Any:
+    """Parse run input given as JSON, naming ``source`` when it is malformed."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source}: invalid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+
+
+def load_input_file(path: str | Path) -> Any:
+    """Read run input from a JSON file."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise InputError(f"-f {path}: cannot read the input file ({error.strerror})") from None
+    return parse_input_json(text, source=f"-f {path}")
+
+
+def resolve_inputs(spec: RunInput, roots: list[GenericPE]) -> dict[str, list[dict[str, Any]]]:
+    """Turn a run input into the list of ``inputs`` dicts each root is called with.
+
+    ``spec`` is None (each root once), a number of iterations for every root,
+    or a mapping from a root's id, name or object to a number of iterations or
+    a list of inputs. A list element that is not a dict is the item for the
+    PE's only input port. Roots the mapping leaves out run once if they
+    declare no inputs, and get nothing otherwise.
+    """
+    if spec is None or _is_count(spec):
+        count = 1 if spec is None else _count(spec, "-i")
+        return {pe.id: [{} for _ in range(count)] for pe in roots}
+    if not isinstance(spec, Mapping):
+        raise InputError("run input must be a number of iterations or a JSON object mapping PE names to inputs")
+    resolved = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
+    for key, value in spec.items():
+        pe = _find_root(key, roots)
+        resolved[pe.id] = _items(pe, value)
+    return resolved
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(value: Any, where: str) -> int:
+    if not _is_count(value) or value < 0:
+        raise InputError(f"{where}: the number of iterations must be a whole number of 0 or more, not {value!r}")
+    return int(value)
+
+
+def _find_root(key: Any, roots: list[GenericPE]) -> GenericPE:
+    if isinstance(key, GenericPE):
+        for pe in roots:
+            if pe is key:
+                return pe
+        raise InputError(f"input given for PE '{key.id}', which is not a root of the graph")
+    by_id = [pe for pe in roots if pe.id == key]
+    matches = by_id or [pe for pe in roots if pe.name == key]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        ids = ", ".join(pe.id for pe in matches)
+        raise InputError(f"input name {key!r} matches several roots ({ids}); use one of those ids")
+    valid = ", ".join(sorted({pe.name for pe in roots} | {pe.id for pe in roots}))
+    raise InputError(f"input given for unknown PE {key!r}; the roots of this graph are: {valid}")
+
+
+def _items(pe: GenericPE, value: Any) -> list[dict[str, Any]]:
+    if _is_count(value) or isinstance(value, bool):
+        return [{} for _ in range(_count(value, f"input for PE '{pe.id}'"))]
+    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+        raise InputError(f"input for PE '{pe.id}' must be a number of iterations or a list, not {value!r}")
+    ports = list(pe.inputconnections)
+    items = []
+    for element in value:
+        if isinstance(element, Mapping):
+            unknown = [k for k in element if ports and k not in ports]
+            if unknown:
+                raise InputError(
+                    f"input for PE '{pe.id}' names unknown port {unknown[0]!r}; its inputs are: "
+                    + ", ".join(repr(p) for p in ports)
+                )
+            items.append(dict(element))
+        elif len(ports) == 1:
+            items.append({ports[0]: element})
+        else:
+            raise InputError(
+                f"input for PE '{pe.id}' must be a list of dicts mapping its input ports to items, not {element!r}"
+            )
+    return items

@@ -1,0 +1,270 @@
+"""The plan: what every backend receives and none re-derives.
+
+``build_plan`` flattens composites, checks ports, groupings and declared
+types, rejects cycles, chooses instance counts, forms partitions and attaches
+the run's input. Backends only move items between the instances it describes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from d4py._exceptions import CycleError, GraphError
+from d4py.contracts import check_assignable, check_key_fits
+from d4py.graph import Connection, WorkflowGraph
+from d4py.groupings import SHUFFLE, Grouping, parse_grouping
+from d4py.inputs import RunInput, resolve_inputs
+from d4py.pe import GROUPING, TYPE, GenericPE
+
+__all__ = ["Edge", "Node", "Plan", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A connection between two PEs, with the grouping that routes it.
+
+    ``local`` edges join two PEs fused into one partition: instance *k* of the
+    source feeds instance *k* of the target directly.
+    """
+
+    index: int
+    source: str
+    output: str
+    target: str
+    input: str
+    grouping: Grouping
+    local: bool = False
+
+
+@dataclass
+class Node:
+    """One PE of the plan: its prototype object and how many instances run."""
+
+    id: str
+    pe: GenericPE
+    instances: int
+    partition: int = -1
+
+    @property
+    def name(self) -> str:
+        return self.pe.name
+
+
+@dataclass
+class Plan:
+    """A checked, flattened graph ready to run."""
+
+    nodes: dict[str, Node]  # in topological order
+    edges: list[Edge]
+    partitions: list[list[str]]
+    inputs: dict[str, list[dict[str, Any]]]
+    check_types: bool = False
+    outgoing: dict[tuple[str, str], list[Edge]] = field(default_factory=dict)
+    incoming: dict[str, list[Edge]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        out: dict[tuple[str, str], list[Edge]] = defaultdict(list)
+        inc: dict[str, list[Edge]] = defaultdict(list)
+        for edge in self.edges:
+            out[(edge.source, edge.output)].append(edge)
+            inc[edge.target].append(edge)
+        self.outgoing, self.incoming = dict(out), dict(inc)
+
+    @property
+    def roots(self) -> list[str]:
+        return [pe_id for pe_id in self.nodes if pe_id not in self.incoming]
+
+    def expected_ends(self, pe_id: str, index: int) -> set[tuple[int, int]]:
+        """The (edge, source instance) pairs whose end-of-stream instance ``index`` awaits."""
+        ends: set[tuple[int, int]] = set()
+        for edge in self.incoming.get(pe_id, []):
+            sources = [index] if edge.local else range(self.nodes[edge.source].instances)
+            ends.update((edge.index, s) for s in sources)
+        return ends
+
+    def total_instances(self) -> int:
+        return sum(node.instances for node in self.nodes.values())
+
+
+def build_plan(
+    graph: WorkflowGraph,
+    inputs: RunInput = None,
+    processes: int | None = None,
+    *,
+    check_types: bool = False,
+    fuse: bool = True,
+) -> Plan:
+    """Compile ``graph`` into a :class:`Plan`.
+
+    ``processes`` is the process budget: when given, instances of non-root PEs
+    are scaled to share it in proportion to their ``numprocesses``; when None,
+    each PE runs ``numprocesses`` instances. Roots run one instance unless
+    their ``numprocesses`` says otherwise.
+    """
+    if not isinstance(graph, WorkflowGraph):
+        raise GraphError(f"expected a WorkflowGraph, got {type(graph).__name__}")
+    pes, connections = graph.flatten_connections()
+    if not pes:
+        raise GraphError("the workflow graph is empty: connect or add at least one PE")
+    by_id = _index_pes(pes)
+    edges = [_edge(i, c) for i, c in enumerate(connections)]
+    order = _topological_order(by_id, edges)
+    _check_types(by_id, edges)
+    counts = _instance_counts(by_id, edges, processes)
+    nodes = {pe_id: Node(pe_id, by_id[pe_id], counts[pe_id]) for pe_id in order}
+    partitions = _partitions(graph, nodes, edges) if (fuse or graph.partitions) else [[i] for i in nodes]
+    local_edges = _local_edges(nodes, edges, partitions)
+    edges = [Edge(e.index, e.source, e.output, e.target, e.input, e.grouping, e.index in local_edges) for e in edges]
+    roots = [pe_id for pe_id in order if all(e.target != pe_id for e in edges)]
+    return Plan(
+        nodes=nodes,
+        edges=edges,
+        partitions=partitions,
+        inputs=resolve_inputs(inputs, [nodes[r].pe for r in roots]),
+        check_types=check_types,
+    )
+
+
+def _index_pes(pes: list[GenericPE]) -> dict[str, GenericPE]:
+    by_id: dict[str, GenericPE] = {}
+    for pe in pes:
+        if pe.id in by_id:
+            raise GraphError(f"two PEs share the id {pe.id!r}; give each PE a unique id")
+        by_id[pe.id] = pe
+    return by_id
+
+
+def _edge(index: int, c: Connection) -> Edge:
+    spec = c.target.inputconnections[c.input].get(GROUPING)
+    try:
+        grouping = parse_grouping(spec)
+    except GraphError as error:
+        raise GraphError(f"PE '{c.target.id}' input {c.input!r}: {error}") from None
+    return Edge(index, c.source.id, c.output, c.target.id, c.input, grouping)
+
+
+def _topological_order(by_id: dict[str, GenericPE], edges: list[Edge]) -> list[str]:
+    digraph = nx.DiGraph()
+    digraph.add_nodes_from(by_id)
+    digraph.add_edges_from((e.source, e.target) for e in edges)
+    try:
+        cycle = nx.find_cycle(digraph)
+    except nx.NetworkXNoCycle:
+        position = {pe_id: i for i, pe_id in enumerate(by_id)}
+        return list(nx.lexicographical_topological_sort(digraph, key=position.__getitem__))
+    path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+    raise CycleError(f"the graph has a cycle ({path}); d4py runs acyclic graphs only")
+
+
+def _declared(pe: GenericPE, port: str, kind: str) -> Any:
+    ports = pe.inputconnections if kind == "input" else pe.outputconnections
+    return ports[port].get(TYPE)
+
+
+def _check_types(by_id: dict[str, GenericPE], edges: list[Edge]) -> None:
+    for e in edges:
+        out_type = _declared(by_id[e.source], e.output, "output")
+        in_type = _declared(by_id[e.target], e.input, "input")
+        source, target = f"PE '{e.source}' output {e.output!r}", f"PE '{e.target}' input {e.input!r}"
+        check_assignable(out_type, in_type, source, target)
+        check_key_fits(e.grouping, in_type if in_type is not None else out_type, target)
+
+
+def _instance_counts(by_id: dict[str, GenericPE], edges: list[Edge], processes: int | None) -> dict[str, int]:
+    declared = {}
+    for pe_id, pe in by_id.items():
+        try:
+            declared[pe_id] = max(1, int(pe.numprocesses))
+        except (TypeError, ValueError):
+            raise GraphError(f"PE '{pe_id}' has numprocesses={pe.numprocesses!r}; use a positive integer") from None
+    incoming: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        incoming[e.target].append(e)
+    # A PE whose every input is 'global' receives everything on one instance.
+    for pe_id, inc in incoming.items():
+        if all(e.grouping.kind == "global" for e in inc):
+            declared[pe_id] = 1
+    if processes is None:
+        return declared
+    if processes < 1:
+        raise GraphError(f"the process budget must be at least 1, not {processes}")
+    scalable = [i for i in by_id if incoming.get(i) and not all(e.grouping.kind == "global" for e in incoming[i])]
+    fixed = sum(n for i, n in declared.items() if i not in scalable)
+    weight = sum(declared[i] for i in scalable)
+    available = processes - fixed
+    for pe_id in scalable:
+        declared[pe_id] = max(1, available * declared[pe_id] // weight) if weight else 1
+    return declared
+
+
+def _partitions(graph: WorkflowGraph, nodes: dict[str, Node], edges: list[Edge]) -> list[list[str]]:
+    """Group PEs that share a process: explicit ``graph.partitions`` or fused chains."""
+    assigned: dict[str, int] = {}
+    groups: list[list[str]] = []
+    for members in graph.partitions or []:
+        ids = [pe.id for pe in members]
+        unknown = [i for i in ids if i not in nodes]
+        if unknown:
+            raise GraphError(f"graph.partitions names PEs that are not in the graph: {', '.join(unknown)}")
+        for pe_id in ids:
+            if pe_id in assigned:
+                raise GraphError(f"PE '{pe_id}' appears in two partitions")
+            assigned[pe_id] = len(groups)
+        groups.append(ids)
+    if not graph.partitions:
+        for e in _fusable(nodes, edges):
+            a, b = assigned.get(e.source), assigned.get(e.target)
+            if a is None and b is None:
+                assigned[e.source] = assigned[e.target] = len(groups)
+                groups.append([e.source, e.target])
+            elif a is not None and b is None:
+                assigned[e.target] = a
+                groups[a].append(e.target)
+    for pe_id in nodes:
+        if pe_id not in assigned:
+            assigned[pe_id] = len(groups)
+            groups.append([pe_id])
+    order = list(nodes)
+    targets = {e.target for e in edges}
+    for index, members in enumerate(groups):
+        members.sort(key=order.index)
+        # A partition holding a root runs as many instances as that root.
+        roots = [m for m in members if m not in targets]
+        count = max(nodes[m].instances for m in roots or members)
+        for member in members:
+            nodes[member].instances = count
+            nodes[member].partition = index
+    return groups
+
+
+def _fusable(nodes: dict[str, Node], edges: list[Edge]) -> list[Edge]:
+    """One-to-one links: the source's only edge into the target's only edge, shuffled."""
+    out_degree: dict[str, int] = defaultdict(int)
+    in_degree: dict[str, int] = defaultdict(int)
+    for e in edges:
+        out_degree[e.source] += 1
+        in_degree[e.target] += 1
+    order = list(nodes)
+    candidates = [
+        e
+        for e in edges
+        if out_degree[e.source] == 1
+        and in_degree[e.target] == 1
+        and e.grouping == SHUFFLE
+        and nodes[e.source].instances == nodes[e.target].instances
+    ]
+    return sorted(candidates, key=lambda e: order.index(e.source))
+
+
+def _local_edges(nodes: dict[str, Node], edges: list[Edge], partitions: list[list[str]]) -> set[int]:
+    return {
+        e.index
+        for e in edges
+        if len(partitions[nodes[e.source].partition]) > 1
+        and nodes[e.source].partition == nodes[e.target].partition
+        and e.grouping == SHUFFLE
+    }

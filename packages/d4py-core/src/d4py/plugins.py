@@ -1,0 +1,93 @@
+"""The plugin manager and the backend registry built from it."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib import metadata
+
+import pluggy
+
+from d4py import hookspecs
+from d4py._exceptions import BackendNotFound, BackendUnavailable, PluginError
+from d4py.backend import Backend
+
+__all__ = ["BUILTIN_PLUGINS", "backend_registry", "get_backend", "get_plugin_manager", "plugin_versions"]
+
+# Built-in plugins take the same road as external ones: the d4py_backends hook.
+BUILTIN_PLUGINS = ("d4py.backends.simple",)
+DISABLE_AUTOLOAD = "D4PY_DISABLE_PLUGIN_AUTOLOAD"
+
+
+def make_plugin_manager(autoload: bool | None = None) -> pluggy.PluginManager:
+    """Build a fresh plugin manager: built-ins, then entry points of group ``d4py``.
+
+    Set ``D4PY_DISABLE_PLUGIN_AUTOLOAD`` to skip entry points (built-ins stay).
+    """
+    import importlib
+
+    manager = pluggy.PluginManager("d4py")
+    manager.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_PLUGINS:
+        manager.register(importlib.import_module(module_name), name=module_name)
+    if autoload is None:
+        autoload = not os.environ.get(DISABLE_AUTOLOAD)
+    if autoload:
+        try:
+            manager.load_setuptools_entrypoints("d4py")
+        except Exception as error:  # a plugin that fails to import must not hide the others' names
+            raise PluginError(f"a d4py plugin failed to load: {type(error).__name__}: {error}") from error
+    manager.check_pending()
+    return manager
+
+
+@cache
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, built on first use."""
+    return make_plugin_manager()
+
+
+def _distribution(manager: pluggy.PluginManager, plugin: object) -> str:
+    for loaded, dist in manager.list_plugin_distinfo():
+        if loaded is plugin:
+            return f"{dist.project_name} {dist.version}"
+    return "d4py-core (built in)" if manager.get_name(plugin) in BUILTIN_PLUGINS else str(manager.get_name(plugin))
+
+
+def backend_registry(manager: pluggy.PluginManager | None = None) -> dict[str, type[Backend]]:
+    """Map each backend name to its class, rejecting missing or duplicate names."""
+    manager = manager or get_plugin_manager()
+    registry: dict[str, type[Backend]] = {}
+    owners: dict[str, str] = {}
+    for impl in manager.hook.d4py_backends.get_hookimpls():
+        owner = _distribution(manager, impl.plugin)
+        for cls in impl.function() or []:
+            name = getattr(cls, "name", "")
+            if not isinstance(cls, type) or not issubclass(cls, Backend) or not name:
+                raise PluginError(f"{owner} provides {cls!r}, which is not a d4py Backend with a name")
+            if name in registry:
+                raise PluginError(f"backend {name!r} is provided twice: by {owners[name]} and by {owner}")
+            registry[name], owners[name] = cls, owner
+    return registry
+
+
+def get_backend(name: str, manager: pluggy.PluginManager | None = None) -> type[Backend]:
+    """Return the backend class called ``name``, ready to use."""
+    registry = backend_registry(manager)
+    try:
+        cls = registry[name]
+    except KeyError:
+        valid = ", ".join(sorted(registry))
+        raise BackendNotFound(f"unknown backend {name!r}; installed backends: {valid}") from None
+    problem = cls.unavailable_reason()
+    if problem:
+        raise BackendUnavailable(f"backend {name!r} cannot run here: {problem}")
+    return cls
+
+
+def plugin_versions(manager: pluggy.PluginManager | None = None) -> list[tuple[str, str]]:
+    """List (plugin name, distribution and version) for every registered plugin."""
+    manager = manager or get_plugin_manager()
+    rows = [(str(manager.get_name(p)), _distribution(manager, p)) for p in manager.get_plugins()]
+    core = f"d4py-core {metadata.version('d4py-core')}"
+    return sorted((name, core if "built in" in dist else dist) for name, dist in rows)

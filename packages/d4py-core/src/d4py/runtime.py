@@ -1,0 +1,264 @@
+"""The shared runtime: the loop that drives one PE instance, on every backend.
+
+An :class:`Instance` owns the lifecycle (preprocess, process per item,
+postprocess once every upstream instance has ended), routes what the PE
+writes according to the plan, and counts end-of-stream per edge and upstream
+instance. A backend supplies a :class:`Transport` that moves items and
+end-of-stream marks between instances; it never decides where they go.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
+from d4py.contracts import check_item, is_checkable, type_name
+from d4py.groupings import stable_digest
+from d4py.pe import TYPE, GenericPE, IterativePE
+from d4py.plan import Edge, Plan
+
+__all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instantiate"]
+
+Send = Callable[[Any], None]
+ProcessFunction = Callable[[dict[str, Any]], Any]
+Wrapper = Callable[[ProcessFunction], ProcessFunction]
+
+
+class Transport(Protocol):
+    """How a backend moves items and end-of-stream marks between instances."""
+
+    def deliver(self, edge: Edge, target: int) -> Send:
+        """Return a function that sends one item over ``edge`` to instance ``target``."""
+
+    def end(self, edge: Edge, target: int, source: int) -> None:
+        """Tell instance ``target`` that instance ``source`` sends nothing more over ``edge``."""
+
+    def collect(self, pe_id: str, port: str) -> Send:
+        """Return a function that keeps one item written to an unconnected output."""
+
+
+class InstanceInfo:
+    """Which instance of which PE a hook is looking at."""
+
+    __slots__ = ("pe_id", "index", "instances")
+
+    def __init__(self, pe_id: str, index: int, instances: int) -> None:
+        self.pe_id, self.index, self.instances = pe_id, index, instances
+
+    def __repr__(self) -> str:
+        return f"InstanceInfo({self.pe_id!r}, {self.index}/{self.instances})"
+
+
+def instantiate(prototype: GenericPE, count: int) -> list[GenericPE]:
+    """Return ``count`` independent copies of ``prototype``; the user's object stays untouched."""
+    try:
+        return [copy.deepcopy(prototype) for _ in range(count)]
+    except Exception as error:
+        raise GraphError(
+            f"PE '{prototype.id}' cannot be copied into instances ({type(error).__name__}: {error}); "
+            "open files, connections and locks in preprocess() rather than __init__()"
+        ) from error
+
+
+class Instance:
+    """One running copy of a PE: lifecycle, routing and end-of-stream counting."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        pe_id: str,
+        index: int,
+        pe: GenericPE,
+        transport: Transport,
+        wrappers: list[Wrapper] | None = None,
+    ) -> None:
+        self.plan, self.pe_id, self.index, self.pe = plan, pe_id, index, pe
+        self.transport = transport
+        self.count = 0
+        self.finished = False
+        self._awaiting = plan.expected_ends(pe_id, index)
+        self._process: ProcessFunction = pe.process
+        for wrap in wrappers or []:
+            self._process = wrap(self._process)
+        self._fast = not wrappers and type(pe).process is IterativePE.process and not plan.check_types
+
+    def connect(self) -> None:
+        """Install the PE's emitters; call once every instance can be delivered to."""
+        self.pe._emitters = {port: self._emitter(port) for port in self.pe.outputconnections}
+
+    def start(self) -> None:
+        """Run ``preprocess``."""
+        self._call("preprocess", self.pe.preprocess)
+
+    def receiver(self, port: str) -> Send:
+        """Return the function that hands one item arriving on ``port`` to the PE."""
+        if self._fast:
+            return self._iterative_receiver()
+        process, write, fail = self._process, self.pe.write, self._failure
+        check = self._input_check(port)
+
+        def receive(item: Any) -> None:
+            self.count += 1
+            if check is not None:
+                check(item)
+            inputs = {port: item}
+            try:
+                result = process(inputs)
+            except D4pyError:
+                raise
+            except Exception as error:
+                raise fail("process", inputs, error) from error
+            if result is not None:
+                for name, value in result.items():
+                    write(name, value)
+
+        return receive
+
+    def _iterative_receiver(self) -> Send:
+        # IterativePE without an overridden process(): call _process directly, skipping
+        # the inputs dict and the returned mapping. The hot path of most pipelines.
+        function = self.pe._process
+        emit = self.pe._emitters[IterativePE.OUTPUT_NAME]
+        port, fail = IterativePE.INPUT_NAME, self._failure
+
+        def receive(item: Any) -> None:
+            self.count += 1
+            try:
+                result = function(item)
+            except D4pyError:
+                raise
+            except Exception as error:
+                raise fail("process", {port: item}, error) from error
+            if result is not None:
+                emit(result)
+
+        return receive
+
+    def feed(self, inputs: Mapping[str, Any]) -> None:
+        """Call the PE with one run input (roots only)."""
+        self.count += 1
+        try:
+            result = self._process(dict(inputs))
+        except D4pyError:
+            raise
+        except Exception as error:
+            raise self._failure("process", dict(inputs), error) from error
+        if result is not None:
+            for name, value in result.items():
+                self.pe.write(name, value)
+
+    def end_of_input(self, edge_index: int, source: int) -> None:
+        """Record that one upstream instance has ended; finish when all have."""
+        self._awaiting.discard((edge_index, source))
+        if not self._awaiting and not self.finished:
+            self.finish()
+
+    @property
+    def ready(self) -> bool:
+        """Whether every upstream instance has ended (always true for roots)."""
+        return not self._awaiting
+
+    def finish(self) -> None:
+        """Run ``postprocess`` and send end-of-stream downstream."""
+        self.finished = True
+        self._call("postprocess", self.pe.postprocess)
+        for port in self.pe.outputconnections:
+            for edge in self.plan.outgoing.get((self.pe_id, port), []):
+                targets = [self.index] if edge.local else range(self.plan.nodes[edge.target].instances)
+                for target in targets:
+                    self.transport.end(edge, target, self.index)
+
+    def _call(self, stage: str, method: Callable[[], None]) -> None:
+        try:
+            method()
+        except D4pyError:
+            raise
+        except Exception as error:
+            raise self._failure(stage, None, error, has_item=False) from error
+
+    def _failure(self, stage: str, item: Any, error: BaseException, has_item: bool = True) -> PEFailure:
+        # Skip this module's own frame so the user sees their code first.
+        tb = error.__traceback__.tb_next if error.__traceback__ else None
+        text = "".join(traceback.format_exception(type(error), error, tb))
+        return PEFailure(self.pe_id, self.index, stage, item, has_item=has_item, traceback_text=text)
+
+    def _emitter(self, port: str) -> Send:
+        edges = self.plan.outgoing.get((self.pe_id, port), [])
+        sends = [self._router(edge) for edge in edges]
+        if not sends:
+            emit = self.transport.collect(self.pe_id, port)
+        elif len(sends) == 1:
+            emit = sends[0]
+        else:
+
+            def emit(item: Any) -> None:
+                for send in sends:
+                    send(item)
+
+        return self._output_check(port, emit)
+
+    def _router(self, edge: Edge) -> Send:
+        """Return the function that sends an item over ``edge`` to the right instance(s)."""
+        count = self.plan.nodes[edge.target].instances
+        if edge.local:
+            return self.transport.deliver(edge, self.index)
+        targets = [self.transport.deliver(edge, k) for k in range(count)]
+        kind = edge.grouping.kind
+        if count == 1:
+            return targets[0]
+        if kind == "global":
+            return targets[0]
+        if kind == "all":
+
+            def broadcast(item: Any) -> None:
+                for send in targets:
+                    send(item)
+
+            return broadcast
+        if kind == "group_by":
+            key, fail = edge.grouping.key, self._failure
+
+            def by_key(item: Any) -> None:
+                try:
+                    digest = stable_digest(key(item))
+                except Exception as error:
+                    raise fail(f"routing output {edge.output!r} by {edge.grouping.describe()}", item, error) from error
+                targets[digest % count](item)
+
+            return by_key
+        # Round robin, starting at this instance's index so that senders spread out.
+        turn = itertools.cycle(targets[self.index % count :] + targets[: self.index % count])
+        return lambda item: next(turn)(item)
+
+    def _output_check(self, port: str, emit: Send) -> Send:
+        declared = self.pe.outputconnections[port].get(TYPE)
+        if not self.plan.check_types or not is_checkable(declared):
+            return emit
+
+        def checked(item: Any) -> None:
+            if not check_item(item, declared):
+                raise self._type_error("output", port, declared, item)
+            emit(item)
+
+        return checked
+
+    def _input_check(self, port: str) -> Send | None:
+        declared = self.pe.inputconnections[port].get(TYPE)
+        if not self.plan.check_types or not is_checkable(declared):
+            return None
+
+        def check(item: Any) -> None:
+            if not check_item(item, declared):
+                raise self._type_error("input", port, declared, item)
+
+        return check
+
+    def _type_error(self, kind: str, port: str, declared: Any, item: Any) -> TypeContractError:
+        return TypeContractError(
+            f"PE '{self.pe_id}' (instance {self.index}) {kind} {port!r} declares {type_name(declared)} "
+            f"but got {type(item).__name__}: {describe_item(item)}"
+        )
