@@ -57,7 +57,8 @@ class RunResult:
 class OutputCollector:
     """Keeps items written to unconnected outputs, for the RunResult."""
 
-    def __init__(self) -> None:
+    def __init__(self, order: list[str]) -> None:
+        self.order = order
         self.outputs: dict[str, dict[str, list[Any]]] = defaultdict(dict)
 
     def sink(self, pe_id: str, port: str) -> typing.Callable[[Any], None]:
@@ -67,7 +68,13 @@ class OutputCollector:
         self.outputs[pe_id].setdefault(port, []).extend(items)
 
     def result(self) -> dict[str, dict[str, list[Any]]]:
-        return {pe_id: ports for pe_id, ports in self.outputs.items() if ports}
+        """The non-empty outputs, PEs in plan order."""
+        result = {}
+        for pe_id in self.order:
+            ports = {port: items for port, items in self.outputs.get(pe_id, {}).items() if items}
+            if ports:
+                result[pe_id] = ports
+        return result
 
 
 class Backend(ABC):

@@ -48,7 +48,7 @@ class SimpleBackend(Backend):
     def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
         started = time.perf_counter()
         _allow_depth(plan)
-        transport = _DirectTransport(OutputCollector())
+        transport = _DirectTransport(OutputCollector(list(plan.nodes)))
         order: list[Instance] = []
         for pe_id, node in plan.nodes.items():
             for index, pe in enumerate(instantiate(node.pe, node.instances)):

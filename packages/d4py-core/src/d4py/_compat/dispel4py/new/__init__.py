@@ -1,0 +1,1 @@
+"""dispel4py.new, served by d4py."""

@@ -1,0 +1,195 @@
+"""The ``d4py`` commands: run, check, graph draw, backends, plugins."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from d4py._exceptions import D4pyError, InputError, UsageError
+from d4py.backend import describe_options
+from d4py.cli.progress import ProgressDisplay
+from d4py.cli.report import print_error, print_result, result_json
+from d4py.drawing import FORMATS, render
+from d4py.enact import run as run_graph
+from d4py.inputs import load_input_file, parse_input_json
+from d4py.loader import load_workflow
+from d4py.plan import build_plan
+from d4py.plugins import backend_registry, get_plugin_manager, plugin_versions
+
+app = typer.Typer(
+    name="d4py",
+    help="Run stream-based scientific workflows on any backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+graph_app = typer.Typer(help="Look at a workflow graph.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Workflow = Annotated[str, typer.Argument(help="Dotted module name or path to a .py file holding the graph.")]
+Attribute = Annotated[
+    Optional[str], typer.Option("-a", "--attr", help="Name of the graph (or of a function returning it) in the module.")
+]
+
+
+@contextmanager
+def reporting(verbose: bool = False) -> Iterator[None]:
+    """Turn d4py errors into one clear message and exit code (2 usage, 1 failed run)."""
+    try:
+        yield
+    except D4pyError as error:
+        print_error(error, err, verbose)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted[/]")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def run(
+    workflow: Workflow,
+    backend: Annotated[str, typer.Option("-b", "--backend", help="Backend that enacts the graph.")] = "simple",
+    attr: Attribute = None,
+    iterations: Annotated[
+        Optional[int], typer.Option("-i", "--iterations", help="Call each root PE N times.", min=0)
+    ] = None,
+    data: Annotated[
+        Optional[str], typer.Option("-d", "--data", help='Input as JSON: {"PEName": N or [inputs, ...]}.')
+    ] = None,
+    file: Annotated[Optional[Path], typer.Option("-f", "--file", help="Input as a JSON file (like -d).")] = None,
+    processes: Annotated[
+        Optional[int], typer.Option("-n", "--processes", help="Process budget shared by the PE instances.", min=1)
+    ] = None,
+    option: Annotated[
+        Optional[list[str]], typer.Option("-o", "--option", help="Backend option KEY=VALUE (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    check_types: Annotated[
+        bool, typer.Option("--check-types", help="Check every item against its port's declared type.")
+    ] = False,
+    progress: Annotated[
+        Optional[bool], typer.Option("--progress/--no-progress", help="Live progress line (default: on a terminal).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show full tracebacks of load errors.")] = False,
+) -> None:
+    """Run WORKFLOW on a backend and print the items of its unconnected outputs."""
+    _show_pe_logs()
+    with reporting(verbose):
+        inputs = _run_input(iterations, data, file)
+        graph = load_workflow(workflow, attr)
+        manager = get_plugin_manager()
+        display = None
+        if progress if progress is not None else (err.is_terminal and not as_json):
+            display = ProgressDisplay(err)
+            manager.register(display, name="d4py-progress")
+        try:
+            result = run_graph(
+                graph,
+                inputs,
+                backend=backend,
+                processes=processes,
+                options=option or [],
+                check_types=check_types,
+                plugin_manager=manager,
+            )
+        finally:
+            if display is not None:
+                manager.unregister(display)
+        if as_json:
+            print(result_json(result))
+        else:
+            print_result(result, out)
+
+
+def _show_pe_logs() -> None:
+    """Send the PEs' ``log()`` messages to stderr, as dispel4py printed them."""
+    logger = logging.getLogger("d4py.pe")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _run_input(iterations: int | None, data: str | None, file: Path | None) -> Any:
+    given = [name for name, value in (("-i", iterations), ("-d", data), ("-f", file)) if value is not None]
+    if len(given) > 1:
+        raise InputError(f"give at most one of -i, -d and -f (got {' and '.join(given)})")
+    if data is not None:
+        return parse_input_json(data)
+    if file is not None:
+        return load_input_file(file)
+    return iterations
+
+
+@app.command()
+def check(workflow: Workflow, attr: Attribute = None) -> None:
+    """Check WORKFLOW without running it: ports, groupings, types, cycles."""
+    with reporting():
+        plan = build_plan(load_workflow(workflow, attr))
+        fused = sum(1 for members in plan.partitions if len(members) > 1)
+        out.print(
+            f"ok: {len(plan.nodes)} PEs, {len(plan.edges)} connections, {plan.total_instances()} instances, "
+            f"{len(plan.roots)} roots ({', '.join(plan.roots)}), {fused} fused partitions; declared types agree",
+            highlight=False,
+        )
+
+
+@graph_app.command("draw")
+def draw(
+    workflow: Workflow,
+    attr: Attribute = None,
+    output: Annotated[
+        Optional[Path], typer.Option("-o", "--output", help="File to write: .dot, .svg or .png (default: DOT on stdout).")
+    ] = None,
+) -> None:
+    """Draw WORKFLOW as Graphviz DOT, SVG or PNG."""
+    with reporting():
+        fmt = output.suffix.lstrip(".").lower() if output else "dot"
+        if fmt not in FORMATS:
+            raise UsageError(f"-o {output}: cannot tell the format; end the file name in .dot, .svg or .png")
+        drawing = render(load_workflow(workflow, attr), fmt)
+        if output is None:
+            sys.stdout.write(drawing.decode())
+        else:
+            output.write_bytes(drawing)
+            err.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def backends() -> None:
+    """List the installed backends, whether they can run here, and their options."""
+    with reporting():
+        table = Table("backend", "status", "options (-o KEY=VALUE)", "description")
+        for name, cls in sorted(backend_registry().items()):
+            problem = cls.unavailable_reason()
+            options = ", ".join(f"{n}: {t} = {d}" for n, t, d in describe_options(cls)) or "none"
+            table.add_row(name, f"[red]unavailable[/]: {problem}" if problem else "[green]available[/]", options,
+                          cls.description)
+        out.print(table)
+
+
+@app.command()
+def plugins() -> None:
+    """List the registered plugins and the distributions that provide them."""
+    with reporting():
+        table = Table("plugin", "distribution")
+        for name, dist in plugin_versions(get_plugin_manager()):
+            table.add_row(name, dist)
+        out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``d4py`` script."""
+    app()

@@ -1,0 +1,80 @@
+"""A live progress line on a terminal, built as a plugin on the run hooks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from d4py.backend import Backend, RunResult
+from d4py.hookspecs import hookimpl
+from d4py.pe import GenericPE
+from d4py.plan import Plan
+from d4py.runtime import InstanceInfo, ProcessFunction, Wrapper
+
+__all__ = ["ProgressDisplay"]
+
+
+class ProgressDisplay:
+    """Counts items per PE through ``d4py_wrap_process`` and redraws a line a few times a second.
+
+    Registered only when stderr is a terminal, so ordinary runs pay nothing.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.counts: dict[str, int] = {}
+        self.started = 0.0
+        self.backend = ""
+        self._live: Live | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @hookimpl
+    def d4py_run_start(self, plan: Plan, backend: Backend) -> None:
+        self.counts = dict.fromkeys(plan.nodes, 0)
+        self.backend = backend.name
+        self.started = time.perf_counter()
+        self._live = Live(self._line(), console=self.console, transient=True, auto_refresh=False)
+        self._live.start()
+        self._thread = threading.Thread(target=self._refresh, name="d4py-progress", daemon=True)
+        self._thread.start()
+
+    @hookimpl
+    def d4py_wrap_process(self, pe: GenericPE, info: InstanceInfo) -> Wrapper:
+        counts, pe_id = self.counts, info.pe_id
+
+        def wrap(process: ProcessFunction) -> ProcessFunction:
+            def counted(inputs: dict[str, Any]) -> Any:
+                counts[pe_id] = counts.get(pe_id, 0) + 1
+                return process(inputs)
+
+            return counted
+
+        return wrap
+
+    @hookimpl
+    def d4py_run_end(self, plan: Plan, backend: Backend, result: RunResult | None, error: BaseException | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._live is not None:
+            self._live.stop()
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(0.25):
+            if self._live is not None:
+                self._live.update(self._line(), refresh=True)
+
+    def _line(self) -> Text:
+        elapsed = time.perf_counter() - self.started if self.started else 0.0
+        total = sum(self.counts.values())
+        busiest = max(self.counts.items(), key=lambda kv: kv[1], default=("", 0))
+        text = f"d4py {self.backend}: {total:,} items processed in {elapsed:.1f} s"
+        if busiest[1]:
+            text += f"  (most: {busiest[0]} {busiest[1]:,})"
+        return Text(text, style="dim")

@@ -1,0 +1,284 @@
+"""The conformance suite every backend inherits.
+
+    from d4py.testing.contract import BackendContract
+
+    class TestMyBackend(BackendContract):
+        backend = "mine"
+        options = ["workers=2"]
+
+Each scenario builds a graph, runs it on ``backend`` and checks results that
+are known in advance, compared as multisets where the contract allows any
+order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+import pytest
+
+from d4py._exceptions import PEFailure
+from d4py.backend import RunResult
+from d4py.composite import CompositePE, create_iterative_chain
+from d4py.graph import WorkflowGraph
+from d4py.inputs import RunInput
+from d4py.testing import assert_same_items, run_graph
+from d4py.testing import pes as p
+
+__all__ = ["BackendContract"]
+
+WORDS = ["alpha", "beta", "gamma", "delta", "alpha", "beta", "alpha", "épsilon", "ζeta", ""]
+
+
+def _add_one(x: int) -> int:
+    return x + 1
+
+
+def _times(x: int, factor: int) -> int:
+    return x * factor
+
+
+class BackendContract:
+    """Scenarios every backend must pass; subclass and set ``backend``."""
+
+    backend: ClassVar[str] = ""
+    options: ClassVar[list[str]] = []
+    processes: ClassVar[int | None] = None
+
+    def run(self, graph: WorkflowGraph, inputs: RunInput = None) -> RunResult:
+        return run_graph(graph, inputs, self.backend, processes=self.processes, options=list(self.options))
+
+    # -- shapes ---------------------------------------------------------------
+
+    def test_pipeline(self) -> None:
+        graph = WorkflowGraph()
+        source, add, double, last = p.Numbers(50), p.Add(1), p.Multiply(2), p.Pass()
+        graph.connect(source, "output", add, "input")
+        graph.connect(add, "output", double, "input")
+        graph.connect(double, "output", last, "input")
+        result = self.run(graph)
+        assert_same_items(result.output(last.id), [(i + 1) * 2 for i in range(50)])
+        assert result.counts[add.id] == 50
+
+    def test_tee_gives_every_branch_every_item(self) -> None:
+        graph = WorkflowGraph()
+        source, left, right = p.Numbers(20), p.Add(100), p.Add(200)
+        graph.connect(source, "output", left, "input")
+        graph.connect(source, "output", right, "input")
+        result = self.run(graph)
+        assert_same_items(result.output(left.id), [i + 100 for i in range(20)])
+        assert_same_items(result.output(right.id), [i + 200 for i in range(20)])
+
+    def test_fan_in_into_one_port_of_a_multi_instance_pe(self) -> None:
+        graph = WorkflowGraph()
+        first, second = p.Numbers(30), p.Numbers(30, start=1000)
+        merge, total, tap = p.Pass(), p.Summary(), p.Pass()
+        merge.numprocesses = 3
+        graph.connect(first, "output", merge, "input")
+        graph.connect(second, "output", merge, "input")
+        graph.connect(merge, "output", total, "input")
+        graph.connect(merge, "output", tap, "input")
+        result = self.run(graph)
+        expected = list(range(30)) + list(range(1000, 1030))
+        assert_same_items(result.output(tap.id), expected)
+        assert [(count, value) for count, value, _ in result.output(total.id)] == [(60, sum(expected))]
+
+    def test_split_and_merge_over_two_ports(self) -> None:
+        graph = WorkflowGraph()
+        source, split, evens, odds, merge = p.Numbers(40), p.Split(), p.Pass(), p.Multiply(10), p.Merge()
+        graph.connect(source, "output", split, "input")
+        graph.connect(split, "even", evens, "input")
+        graph.connect(split, "odd", odds, "input")
+        graph.connect(evens, "output", merge, "left")
+        graph.connect(odds, "output", merge, "right")
+        result = self.run(graph)
+        expected = [("left", i) for i in range(0, 40, 2)] + [("right", i * 10) for i in range(1, 40, 2)]
+        assert_same_items(result.output(merge.id), expected)
+
+    def test_several_producers(self) -> None:
+        graph = WorkflowGraph()
+        a, b, sink = p.Numbers(5), p.Numbers(5, start=50), p.Pass()
+        graph.connect(a, "output", sink, "input")
+        graph.connect(b, "output", sink, "input")
+        result = self.run(graph, 3)
+        assert_same_items(result.output(sink.id), 3 * (list(range(5)) + list(range(50, 55))))
+
+    # -- groupings ------------------------------------------------------------
+
+    def _keyed(self, grouping: Any, instances: int) -> tuple[WorkflowGraph, Any]:
+        graph = WorkflowGraph()
+        words, pair = p.Words(WORDS), p.Pair()
+        pair.numprocesses = 2
+        counter = p.KeyCounter(grouping, numprocesses=instances)
+        graph.connect(words, "output", pair, "input")
+        graph.connect(pair, "output", counter, "input")
+        return graph, counter
+
+    def test_group_by_sends_each_key_to_one_instance(self) -> None:
+        graph, counter = self._keyed([0], instances=3)
+        result = self.run(graph, 4)
+        rows = result.output(counter.id)
+        keys = Counter(key for key, _, _ in rows)
+        assert all(n == 1 for n in keys.values()), f"a key reached several instances: {rows}"
+        assert {key: count for key, count, _ in rows} == {w: 4 * WORDS.count(w) for w in set(WORDS)}
+
+    def test_group_by_key_function(self) -> None:
+        graph, counter = self._keyed(lambda item: len(item[0]) % 2, instances=2)
+        result = self.run(graph, 2)
+        rows = result.output(counter.id)
+        keys = Counter(key for key, _, _ in rows)
+        assert sum(count for _, count, _ in rows) == 2 * len(WORDS)
+        tokens_by_parity: dict[int, set[str]] = {}
+        for key, _, token in rows:
+            tokens_by_parity.setdefault(len(key) % 2, set()).add(token)
+        assert all(len(tokens) == 1 for tokens in tokens_by_parity.values()), rows
+        assert keys
+
+    def test_one_to_all_gives_every_instance_every_item(self) -> None:
+        graph = WorkflowGraph()
+        source, middle = p.Numbers(10), p.Pass()
+        middle.numprocesses = 2
+        fan = p.Tagged(grouping="all", numprocesses=3)
+        graph.connect(source, "output", middle, "input")
+        graph.connect(middle, "output", fan, "input")
+        result = self.run(graph)
+        rows = result.output(fan.id)
+        assert_same_items([item for item, _ in rows], 3 * list(range(10)))
+        by_item: dict[int, set[str]] = {}
+        for item, token in rows:
+            by_item.setdefault(item, set()).add(token)
+        assert all(len(tokens) == 3 for tokens in by_item.values())
+
+    def test_global_gathers_everything_on_one_instance(self) -> None:
+        graph = WorkflowGraph()
+        source, middle = p.Numbers(25), p.Pass()
+        middle.numprocesses = 3
+        gather = p.Summary(grouping="global", numprocesses=4)
+        graph.connect(source, "output", middle, "input")
+        graph.connect(middle, "output", gather, "input")
+        result = self.run(graph)
+        assert [(count, total) for count, total, _ in result.output(gather.id)] == [(25, sum(range(25)))]
+
+    def test_shuffle_delivers_each_item_once(self) -> None:
+        graph = WorkflowGraph()
+        source, middle = p.Numbers(60), p.Pass()
+        middle.numprocesses = 2
+        spread = p.Tagged(numprocesses=3)
+        graph.connect(source, "output", middle, "input")
+        graph.connect(middle, "output", spread, "input")
+        result = self.run(graph)
+        assert_same_items([item for item, _ in result.output(spread.id)], range(60))
+
+    # -- structure ------------------------------------------------------------
+
+    def test_composite_chains(self) -> None:
+        chain = create_iterative_chain([_add_one, (_times, {"factor": 3})])
+
+        def inner(composite: CompositePE, amount: int) -> None:
+            add, nested = p.Add(amount), create_iterative_chain([_add_one])
+            composite.connect(add, "output", nested, "input")
+            composite._map_input("input", add, "input")
+            composite._map_output("output", nested, "output")
+
+        outer = CompositePE(inner, {"amount": 10})
+        graph = WorkflowGraph()
+        source, last = p.Numbers(10), p.Pass()
+        graph.connect(source, "output", chain, "input")
+        graph.connect(chain, "output", outer, "input")
+        graph.connect(outer, "output", last, "input")
+        result = self.run(graph)
+        assert_same_items(result.output(last.id), [(i + 1) * 3 + 10 + 1 for i in range(10)])
+
+    def test_explicit_partitions(self) -> None:
+        graph = WorkflowGraph()
+        source, a, b, c = p.Numbers(20), p.Add(1), p.Multiply(2), p.Pass()
+        graph.connect(source, "output", a, "input")
+        graph.connect(a, "output", b, "input")
+        graph.connect(b, "output", c, "input")
+        graph.partitions = [[source, a], [b, c]]
+        result = self.run(graph)
+        assert_same_items(result.output(c.id), [(i + 1) * 2 for i in range(20)])
+
+    def test_postprocess_output_flows_downstream(self) -> None:
+        graph = WorkflowGraph()
+        source, total, after = p.Numbers(100), p.Summary(), p.Pass()
+        graph.connect(source, "output", total, "input")
+        graph.connect(total, "output", after, "input")
+        result = self.run(graph)
+        assert [(count, value) for count, value, _ in result.output(after.id)] == [(100, sum(range(100)))]
+
+    def test_lifecycle_runs_once_per_instance(self) -> None:
+        graph = WorkflowGraph()
+        source, life = p.Numbers(30), p.Lifecycle(numprocesses=3)
+        graph.connect(source, "output", life, "input")
+        rows = self.run(graph).output(life.id)
+        assert all(pre == 1 for _, pre, _ in rows)
+        assert sum(items for _, _, items in rows) == 30
+        assert len(rows) == self._instances_of(graph, life)
+
+    def _instances_of(self, graph: WorkflowGraph, pe: Any) -> int:
+        from d4py.plan import build_plan
+
+        return build_plan(graph, processes=self.processes).nodes[pe.id].instances
+
+    # -- input ----------------------------------------------------------------
+
+    def test_input_lists_from_d(self) -> None:
+        graph = WorkflowGraph()
+        echo, last = p.Echo(), p.Pass()
+        graph.connect(echo, "output", last, "input")
+        result = self.run(graph, {"Echo": [{"input": 1}, {"input": 2}, 3]})
+        assert_same_items(result.output(last.id), [2, 4, 6])
+
+    def test_empty_stream_still_ends_every_pe(self) -> None:
+        graph = WorkflowGraph()
+        source, life, total = p.Numbers(10), p.Lifecycle(), p.Summary()
+        graph.connect(source, "output", life, "input")
+        graph.connect(source, "output", total, "input")
+        result = self.run(graph, 0)
+        assert result.output(life.id) == [("lifecycle", 1, 0)]
+        assert [(count, value) for count, value, _ in result.output(total.id)] == [(0, 0)]
+
+    # -- data -----------------------------------------------------------------
+
+    def test_one_megabyte_numpy_items(self) -> None:
+        pytest.importorskip("numpy")
+        graph = WorkflowGraph()
+        source, double, total = p.Arrays(count=6, size=131072), p.Multiply(2), p.Summary()
+        graph.connect(source, "output", double, "input")
+        graph.connect(double, "output", total, "input")
+        result = self.run(graph)
+        ((count, value, _),) = result.output(total.id)
+        assert (count, value) == (6, float(sum(2 * i * 131072 for i in range(6))))
+
+    def test_a_long_stream(self) -> None:
+        graph = WorkflowGraph()
+        source, add, total = p.Numbers(100_000), p.Add(1), p.Summary()
+        graph.connect(source, "output", add, "input")
+        graph.connect(add, "output", total, "input")
+        ((count, value, _),) = self.run(graph).output(total.id)
+        assert (count, value) == (100_000, sum(range(1, 100_001)))
+
+    def test_unconnected_outputs_are_collected(self) -> None:
+        graph = WorkflowGraph()
+        source, two, after = p.Numbers(5), p.TwoOutputs(), p.Add(1)
+        graph.connect(source, "output", two, "input")
+        graph.connect(two, "kept", after, "input")
+        result = self.run(graph)
+        assert_same_items(result.output(two.id, "extra"), [-i for i in range(5)])
+        assert_same_items(result.output(after.id), [i + 1 for i in range(5)])
+        assert "kept" not in result.outputs.get(two.id, {})
+
+    # -- failure --------------------------------------------------------------
+
+    def test_a_raising_pe_fails_the_run_naming_pe_and_item(self) -> None:
+        graph = WorkflowGraph()
+        source, faulty, after = p.Numbers(50), p.Fails(bad=7), p.Pass()
+        graph.connect(source, "output", faulty, "input")
+        graph.connect(faulty, "output", after, "input")
+        with pytest.raises(PEFailure) as caught:
+            self.run(graph)
+        assert caught.value.pe_id == faulty.id
+        assert "7" in (caught.value.item_text or "")
+        assert "cannot handle 7" in caught.value.traceback_text

@@ -1,0 +1,235 @@
+"""PEs used by the conformance scenarios; module-level so every backend can pickle them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from d4py.pe import ConsumerPE, GenericPE, IterativePE, ProducerPE
+
+
+class Numbers(ProducerPE):
+    """Write ``start .. start+count-1`` on each call."""
+
+    def __init__(self, count: int, start: int = 0) -> None:
+        super().__init__()
+        self.count, self.start = count, start
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        for i in range(self.start, self.start + self.count):
+            self.write("output", i)
+
+
+class Words(ProducerPE):
+    """Write each of ``words`` on each call."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__()
+        self.words = words
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        for word in self.words:
+            self.write("output", word)
+
+
+class Add(IterativePE):
+    def __init__(self, amount: int) -> None:
+        super().__init__()
+        self.amount = amount
+
+    def _process(self, data: Any) -> Any:
+        return data + self.amount
+
+
+class Multiply(IterativePE):
+    def __init__(self, factor: int) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def _process(self, data: Any) -> Any:
+        return data * self.factor
+
+
+class Pass(IterativePE):
+    """Emit each item unchanged."""
+
+    def _process(self, data: Any) -> Any:
+        return data
+
+
+class Pair(IterativePE):
+    """Emit ``(word, 1)``: the key first, for group_by [0]."""
+
+    def _process(self, data: Any) -> Any:
+        return (data, 1)
+
+
+class Tagged(GenericPE):
+    """Emit ``(item, token)``; ``token`` is unique to the instance."""
+
+    def __init__(self, grouping: Any = None, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input", grouping=grouping)
+        self._add_output("output")
+
+    def _preprocess(self) -> None:
+        self.token = uuid.uuid4().hex
+
+    def _process(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"output": (inputs["input"], self.token)}
+
+
+class KeyCounter(GenericPE):
+    """Count items per key; in postprocess emit ``(key, count, token)`` per key seen."""
+
+    def __init__(self, grouping: Any, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input", grouping=grouping)
+        self._add_output("output")
+
+    def _preprocess(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.counts: dict[Any, int] = {}
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        key = inputs["input"][0]
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def _postprocess(self) -> None:
+        for key, count in sorted(self.counts.items()):
+            self.write("output", (key, count, self.token))
+
+
+class Summary(GenericPE):
+    """Count and sum what arrives; in postprocess emit ``(count, total, token)`` once."""
+
+    def __init__(self, grouping: Any = None, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input", grouping=grouping)
+        self._add_output("output")
+
+    def _preprocess(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.count = 0
+        self.total: Any = 0
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        self.count += 1
+        self.total = self.total + _checksum(inputs["input"])
+
+    def _postprocess(self) -> None:
+        self.write("output", (self.count, self.total, self.token))
+
+
+def _checksum(item: Any) -> Any:
+    total = getattr(item, "sum", None)  # NumPy arrays are summed
+    return float(total()) if callable(total) else item
+
+
+class Split(GenericPE):
+    """Write even numbers to ``even`` and odd numbers to ``odd``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input")
+        self._add_output("even")
+        self._add_output("odd")
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        n = inputs["input"]
+        self.write("even" if n % 2 == 0 else "odd", n)
+
+
+class Merge(GenericPE):
+    """Tag each item with the port it arrived on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("left")
+        self._add_input("right")
+        self._add_output("output")
+
+    def _process(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        ((port, item),) = inputs.items()
+        return {"output": (port, item)}
+
+
+class Lifecycle(GenericPE):
+    """Record the lifecycle: emits ``(preprocess calls, items, postprocess calls)`` at the end."""
+
+    def __init__(self, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input")
+        self._add_output("output")
+        self.pre = self.items = 0
+
+    def _preprocess(self) -> None:
+        self.pre += 1
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        if self.pre != 1:
+            raise AssertionError("process() called before preprocess()")
+        self.items += 1
+
+    def _postprocess(self) -> None:
+        self.write("output", ("lifecycle", self.pre, self.items))
+
+
+class Echo(GenericPE):
+    """A root with an input port: emits what the run input gives it, doubled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input")
+        self._add_output("output")
+
+    def _process(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"output": inputs["input"] * 2}
+
+
+class Arrays(ProducerPE):
+    """Write ``count`` float64 arrays of ``size`` elements, the i-th filled with i."""
+
+    def __init__(self, count: int, size: int) -> None:
+        super().__init__()
+        self.count, self.size = count, size
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        import numpy as np
+
+        for i in range(self.count):
+            self.write("output", np.full(self.size, float(i)))
+
+
+class Fails(IterativePE):
+    """Raise on the item equal to ``bad``."""
+
+    def __init__(self, bad: int) -> None:
+        super().__init__()
+        self.bad = bad
+
+    def _process(self, data: Any) -> Any:
+        if data == self.bad:
+            raise ValueError(f"cannot handle {data}")
+        return data
+
+
+class TwoOutputs(GenericPE):
+    """Write each item to ``kept`` and its negation to ``extra``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input")
+        self._add_output("kept")
+        self._add_output("extra")
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        self.write("kept", inputs["input"])
+        self.write("extra", -inputs["input"])
+
+
+class Sink(ConsumerPE):
+    """Swallow every item."""
+
+    def _process(self, data: Any) -> None:
+        return None
