@@ -41,6 +41,7 @@ __all__ = [
 _item_repr = reprlib.Repr()
 _item_repr.maxstring = 120
 _item_repr.maxother = 120
+_item_repr.maxlist = _item_repr.maxtuple = _item_repr.maxdict = _item_repr.maxset = 16
 
 
 def describe_item(item: Any) -> str:

@@ -1,0 +1,140 @@
+"""The d4py command line, run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_run_prints_outputs_and_summary(cli):
+    done = cli("run", "wordfreq.py")
+    assert done.returncode == 0, done.stderr
+    assert "Gather" in done.stdout and "('dog', 2)" in done.stdout and "('the', 4)" in done.stdout
+    assert "simple:" in done.stdout
+
+
+def test_run_json_gives_a_machine_readable_result(cli):
+    done = cli("run", "wordfreq", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    ((pe_id, ports),) = document["outputs"].items()
+    assert pe_id.startswith("Gather")
+    assert dict(map(tuple, ports["output"][0]))["the"] == 4
+    assert document["counts"][pe_id] == 10  # one item per distinct word, from the CountWords instances
+
+
+def test_inputs_by_pe_name(cli):
+    done = cli("run", "wordfreq.py", "-d", '{"Lines": 2, "MoreLines": 0}', "--json")
+    assert done.returncode == 0, done.stderr
+    ports = json.loads(done.stdout)["outputs"]
+    ((words,),) = [p["output"] for p in ports.values()]
+    assert dict(map(tuple, words))["the"] == 6
+
+
+def test_unknown_pe_in_d_is_a_usage_error(cli):
+    done = cli("run", "wordfreq.py", "-d", '{"Nope": 1}')
+    assert done.returncode == 2
+    assert "unknown PE 'Nope'" in done.stderr and "Lines" in done.stderr and "MoreLines" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_json_is_a_usage_error(cli):
+    done = cli("run", "wordfreq.py", "-d", "{not json")
+    assert done.returncode == 2
+    assert "-d: invalid JSON" in done.stderr
+
+
+def test_missing_module_is_a_usage_error(cli):
+    done = cli("run", "no_such_workflow_module")
+    assert done.returncode == 2
+    assert "cannot find workflow 'no_such_workflow_module'" in done.stderr
+
+
+def test_missing_file_is_a_usage_error(cli):
+    done = cli("run", "missing.py")
+    assert done.returncode == 2
+    assert "cannot find workflow file 'missing.py'" in done.stderr
+
+
+def test_type_mismatch_is_a_usage_error(cli):
+    for command in (["check", "mismatch.py"], ["run", "mismatch.py"]):
+        done = cli(*command)
+        assert done.returncode == 2
+        assert "type mismatch" in done.stderr and "names" in done.stderr and "square" in done.stderr
+
+
+def test_several_graphs_need_attr(cli):
+    done = cli("run", "two_graphs.py")
+    assert done.returncode == 2 and "first, second" in done.stderr and "-a" in done.stderr
+    done = cli("run", "two_graphs.py", "-a", "second", "--json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["outputs"] != {}
+
+
+def test_unknown_backend_lists_the_installed_ones(cli):
+    done = cli("run", "wordfreq.py", "--backend", "nope")
+    assert done.returncode == 2 and "unknown backend 'nope'" in done.stderr and "simple" in done.stderr
+
+
+def test_unknown_option_is_a_usage_error(cli):
+    done = cli("run", "wordfreq.py", "-o", "speed=11")
+    assert done.returncode == 2 and "-o speed" in done.stderr
+
+
+def test_conflicting_inputs_are_a_usage_error(cli):
+    done = cli("run", "wordfreq.py", "-i", "2", "-d", "{}")
+    assert done.returncode == 2 and "at most one of -i, -d and -f" in done.stderr
+
+
+def test_input_file(cli, tmp_path):
+    path = tmp_path / "in.json"
+    path.write_text('{"Lines": 1, "MoreLines": 1}')
+    done = cli("run", "wordfreq.py", "-f", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    done = cli("run", "wordfreq.py", "-f", str(tmp_path / "absent.json"))
+    assert done.returncode == 2 and "absent.json" in done.stderr
+
+
+def test_failing_pe_exits_1_naming_pe_and_item(cli):
+    done = cli("run", "broken.py")
+    assert done.returncode == 1
+    assert "PE 'Reciprocal" in done.stderr and "on item {'input': 4}" in done.stderr
+    assert "ZeroDivisionError" in done.stderr and "return 1 / (x - 4)" in done.stderr
+
+
+def test_wrong_port_in_connect_is_a_usage_error(cli, tmp_path):
+    (tmp_path / "badport.py").write_text(
+        "from d4py import WorkflowGraph\n"
+        "from d4py.testing.pes import Numbers, Pass\n"
+        "graph = WorkflowGraph()\n"
+        "graph.connect(Numbers(1), 'out', Pass(), 'input')\n"
+    )
+    done = cli("run", "badport.py", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "has no output 'out'; its outputs are: 'output'" in done.stderr
+
+
+def test_check_reports_the_plan(cli):
+    done = cli("check", "wordfreq.py")
+    assert done.returncode == 0
+    assert "ok: 5 PEs" in done.stdout
+
+
+def test_graph_draw_dot(cli, tmp_path):
+    done = cli("graph", "draw", "wordfreq.py")
+    assert done.returncode == 0 and done.stdout.startswith("digraph workflow")
+    assert 'label="group_by[0]"' in done.stdout and 'label="global"' in done.stdout
+    done = cli("graph", "draw", "wordfreq.py", "-o", str(tmp_path / "g.txt"))
+    assert done.returncode == 2 and ".dot, .svg or .png" in done.stderr
+
+
+def test_backends_and_plugins_list_simple(cli):
+    done = cli("backends")
+    assert done.returncode == 0 and "simple" in done.stdout and "available" in done.stdout
+    done = cli("plugins")
+    assert done.returncode == 0 and "d4py.backends.simple" in done.stdout and "d4py-core" in done.stdout
+
+
+def test_help_names_every_command(cli):
+    done = cli("--help")
+    for command in ("run", "check", "graph", "backends", "plugins"):
+        assert command in done.stdout

@@ -1,0 +1,81 @@
+"""The plan: instance counts, budget, partitions and fusion, end-of-stream bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from d4py import GraphError, WorkflowGraph, build_plan
+from d4py.testing.pes import Add, KeyCounter, Numbers, Pass, Summary
+
+
+def _chain(*pes):
+    graph = WorkflowGraph()
+    for a, b in zip(pes, pes[1:]):
+        graph.connect(a, "output", b, "input")
+    return graph
+
+
+def test_declared_counts_without_a_budget():
+    source, middle, gather = Numbers(1), Pass(), Summary(grouping="global", numprocesses=5)
+    middle.numprocesses = 4
+    plan = build_plan(_chain(source, middle, gather))
+    counts = {pe_id: node.instances for pe_id, node in plan.nodes.items()}
+    assert counts == {source.id: 1, middle.id: 4, gather.id: 1}  # global inputs need one instance
+
+
+def test_budget_is_shared_in_proportion():
+    source, a, b = Numbers(1), Add(1), KeyCounter([0], numprocesses=3)
+    a.numprocesses = 1
+    plan = build_plan(_chain(source, a, b), processes=9)
+    assert plan.nodes[source.id].instances == 1
+    assert plan.nodes[a.id].instances == 2 and plan.nodes[b.id].instances == 6
+
+
+def test_budget_smaller_than_the_graph_still_gives_each_pe_one_instance():
+    pes = [Numbers(1), Add(1), Add(2), KeyCounter([0])]
+    plan = build_plan(_chain(*pes), processes=2)
+    assert all(node.instances == 1 for node in plan.nodes.values())
+
+
+def test_bad_numprocesses_is_named():
+    pe = Pass()
+    pe.numprocesses = "many"
+    with pytest.raises(GraphError, match=r"numprocesses='many'"):
+        build_plan(_chain(Numbers(1), pe))
+
+
+def test_one_to_one_chains_fuse_into_one_partition():
+    source, a, b, keyed = Numbers(1), Add(1), Add(2), KeyCounter([0])
+    plan = build_plan(_chain(source, a, b, keyed))
+    assert [source.id, a.id, b.id] in plan.partitions
+    assert [keyed.id] in plan.partitions
+    assert [e.local for e in plan.edges] == [True, True, False]
+
+
+def test_tee_is_not_fused():
+    graph = WorkflowGraph()
+    source, left, right = Numbers(1), Pass(), Pass()
+    graph.connect(source, "output", left, "input")
+    graph.connect(source, "output", right, "input")
+    plan = build_plan(graph)
+    assert all(len(members) == 1 for members in plan.partitions)
+
+
+def test_explicit_partitions_are_honoured_and_validated():
+    source, a, b = Numbers(1), Add(1), Add(2)
+    graph = _chain(source, a, b)
+    graph.partitions = [[source], [a, b]]
+    plan = build_plan(graph)
+    assert plan.partitions == [[source.id], [a.id, b.id]]
+    graph.partitions = [[source, a], [a, b]]
+    with pytest.raises(GraphError, match="appears in two partitions"):
+        build_plan(graph)
+
+
+def test_end_of_stream_is_awaited_per_edge_and_upstream_instance():
+    source, middle, last = Numbers(1), Pass(), Summary(numprocesses=2)
+    middle.numprocesses = 3
+    plan = build_plan(_chain(source, middle, last), fuse=False)
+    edge = plan.incoming[last.id][0]
+    assert plan.expected_ends(last.id, 1) == {(edge.index, s) for s in range(3)}
+    assert plan.expected_ends(source.id, 0) == set()
