@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).parent / "workflows"
 def cli():
     """Run the d4py command line in a subprocess; returns the CompletedProcess."""
 
-    def invoke(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    def invoke(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
         return subprocess.run(
             [sys.executable, "-m", "d4py", *args],
@@ -24,7 +24,7 @@ def cli():
             text=True,
             cwd=cwd or EXAMPLES,
             env=env,
-            input=input,
+            input=stdin,
             timeout=120,
         )
 

@@ -55,7 +55,9 @@ def test_group_by_index_must_fit_declared_items():
     graph = WorkflowGraph()
     a, b = _typed(out_type=tuple[str, int]), _typed(grouping=[2])
     graph.connect(a, "output", b, "input")
-    with pytest.raises(TypeContractError, match=r"groups by \[2\] but its items are declared tuple\[str, int\], with 2 fields"):
+    with pytest.raises(
+        TypeContractError, match=r"groups by \[2\] but its items are declared tuple\[str, int\], with 2 fields"
+    ):
         build_plan(graph)
 
 
@@ -88,7 +90,9 @@ def test_checked_run_reports_the_first_offending_item():
     source, target = mixed(), double()
     graph.connect(source, "output", target, "input")
     assert run(graph).output(target.id) == [2, 4, "threethree", 8]  # unchecked runs let it through
-    with pytest.raises(TypeContractError, match=rf"PE '{target.id}' \(instance 0\) input 'input' declares int but got str: 'three'"):
+    with pytest.raises(
+        TypeContractError, match=rf"PE '{target.id}' \(instance 0\) input 'input' declares int but got str: 'three'"
+    ):
         run(graph, check_types=True)
 
 

@@ -157,7 +157,10 @@ def test_random_filter_examples_keep_their_invariants(example, branches, dispel4
 def _fails_on_121(python: Path, example: str, cwd: Path, message: str) -> None:
     done = subprocess.run(
         [str(python), "-c", REFERENCE_DRIVER, f"{PACKAGE}.{example}", "1"],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
     assert done.returncode != 0 and message in done.stderr
 

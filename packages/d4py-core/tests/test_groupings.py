@@ -31,7 +31,7 @@ def test_unknown_spelling_is_a_clear_error():
 
 
 def test_digest_is_the_same_in_every_interpreter():
-    code = "from d4py import stable_digest; print([stable_digest(k) for k in %r])" % (KEYS,)
+    code = f"from d4py import stable_digest; print([stable_digest(k) for k in {KEYS!r}])"
     outputs = set()
     for seed in ("0", "1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -16,7 +16,7 @@ def _roots():
 
 
 def test_default_and_iterations():
-    producer, echo = _roots()
+    producer, _ = _roots()
     assert resolve_inputs(None, [producer]) == {"Numbers0": [{}]}
     assert resolve_inputs(3, [producer]) == {"Numbers0": [{}, {}, {}]}
 
@@ -35,7 +35,9 @@ def test_roots_with_inputs_get_nothing_unless_named():
 
 def test_unknown_name_lists_the_roots():
     producer, echo = _roots()
-    with pytest.raises(InputError, match="unknown PE 'Nope'; the roots of this graph are: Echo, Echo1, Numbers, Numbers0"):
+    with pytest.raises(
+        InputError, match="unknown PE 'Nope'; the roots of this graph are: Echo, Echo1, Numbers, Numbers0"
+    ):
         resolve_inputs({"Nope": 1}, [producer, echo])
 
 

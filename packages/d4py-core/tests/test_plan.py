@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from d4py import GraphError, WorkflowGraph, build_plan
@@ -10,7 +12,7 @@ from d4py.testing.pes import Add, KeyCounter, Numbers, Pass, Summary
 
 def _chain(*pes):
     graph = WorkflowGraph()
-    for a, b in zip(pes, pes[1:]):
+    for a, b in itertools.pairwise(pes):
         graph.connect(a, "output", b, "input")
     return graph
 

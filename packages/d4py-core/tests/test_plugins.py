@@ -7,7 +7,17 @@ from typing import Literal
 
 import pytest
 
-from d4py import Backend, BackendNotFound, BackendUnavailable, OptionError, PluginError, RunResult, WorkflowGraph, hookimpl, run
+from d4py import (
+    Backend,
+    BackendNotFound,
+    BackendUnavailable,
+    OptionError,
+    PluginError,
+    RunResult,
+    WorkflowGraph,
+    hookimpl,
+    run,
+)
 from d4py.backend import parse_options
 from d4py.plugins import backend_registry, get_backend, make_plugin_manager
 from d4py.testing.pes import Numbers, Pass

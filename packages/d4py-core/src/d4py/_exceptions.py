@@ -1,19 +1,19 @@
 """Every error d4py raises on purpose.
 
-    D4pyError
-    ├── UsageError              bad input from the user: exit code 2
-    │   ├── GraphError          a graph that cannot be built or run
-    │   │   ├── PortError       an unknown port name
-    │   │   └── CycleError      a cycle in a graph
-    │   ├── TypeContractError   connected ports or keys that disagree
-    │   ├── InputError          bad -i/-d/-f run input
-    │   ├── OptionError         a bad -o key=value backend option
-    │   ├── WorkflowLoadError   a workflow module that cannot be loaded
-    │   └── BackendNotFound     an unknown backend name
-    ├── BackendUnavailable      a backend whose dependency is missing (exit 2)
-    ├── PluginError             a broken or conflicting plugin
-    └── RunFailed               the run started and failed: exit code 1
-        └── PEFailure           a PE raised, naming PE, instance and item
+D4pyError
+├── UsageError              bad input from the user: exit code 2
+│   ├── GraphError          a graph that cannot be built or run
+│   │   ├── PortError       an unknown port name
+│   │   └── CycleError      a cycle in a graph
+│   ├── TypeContractError   connected ports or keys that disagree
+│   ├── InputError          bad -i/-d/-f run input
+│   ├── OptionError         a bad -o key=value backend option
+│   ├── WorkflowLoadError   a workflow module that cannot be loaded
+│   └── BackendNotFound     an unknown backend name
+├── BackendUnavailable      a backend whose dependency is missing (exit 2)
+├── PluginError             a broken or conflicting plugin
+└── RunFailed               the run started and failed: exit code 1
+    └── PEFailure           a PE raised, naming PE, instance and item
 """
 
 from __future__ import annotations
@@ -138,9 +138,7 @@ class PEFailure(RunFailed):
         return (_rebuild_failure, (self.pe_id, self.instance, self.stage, self.item_text, self.traceback_text))
 
 
-def _rebuild_failure(
-    pe_id: str, instance: int, stage: str, item_text: str | None, traceback_text: str
-) -> PEFailure:
+def _rebuild_failure(pe_id: str, instance: int, stage: str, item_text: str | None, traceback_text: str) -> PEFailure:
     failure = PEFailure(pe_id, instance, stage, traceback_text=traceback_text)
     failure.item_text = item_text
     if item_text is not None:

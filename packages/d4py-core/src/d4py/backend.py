@@ -163,5 +163,3 @@ def describe_options(backend: type[Backend]) -> list[tuple[str, str, str]]:
         type_text = hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
         rows.append((f.name, type_text, repr(default)))
     return rows
-
-

@@ -55,7 +55,7 @@ def _assignable(out: Any, inp: Any) -> bool:
         return False
     out_args, in_args = typing.get_args(out), typing.get_args(inp)
     if out_args and in_args and len(out_args) == len(in_args) and Ellipsis not in in_args:
-        return all(_assignable(o, i) for o, i in zip(out_args, in_args))
+        return all(_assignable(o, i) for o, i in zip(out_args, in_args, strict=True))
     return True
 
 

@@ -48,5 +48,3 @@ def run(
         raise
     manager.hook.d4py_run_end(plan=plan, backend=backend, result=result, error=None)
     return result
-
-

@@ -118,8 +118,8 @@ def _encode(key: Any) -> bytes:
     if isinstance(key, bool):
         return b"b1" if key else b"b0"
     if isinstance(key, int):
-        text = str(key).encode()
-        return b"i" + struct.pack(">I", len(text)) + text
+        digits = str(key).encode()
+        return b"i" + struct.pack(">I", len(digits)) + digits
     if isinstance(key, float):
         if key.is_integer():
             return _encode(int(key))  # 3.0 groups with 3, as == says
@@ -140,9 +140,3 @@ def _encode(key: Any) -> bytes:
             "group by a str, number, bytes or tuple of them instead"
         )
     return b"r" + text.encode()
-
-
-def routing_index(grouping: Grouping, item: Any, instances: int) -> int:
-    """Return the instance that a group_by item goes to among ``instances``."""
-    return stable_digest(grouping.key(item)) % instances
-

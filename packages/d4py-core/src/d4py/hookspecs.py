@@ -47,5 +47,3 @@ def d4py_wrap_process(pe: GenericPE, info: InstanceInfo) -> Wrapper | None:
     ``preprocess``. The wrapper takes the ``process(inputs)`` callable and
     returns one with the same signature; it is what runs per item.
     """
-
-

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from d4py._exceptions import InputError
 from d4py.pe import GenericPE
 
 __all__ = ["RunInput", "load_input_file", "parse_input_json", "resolve_inputs"]
 
-RunInput = Union[None, int, Mapping[Any, Any]]
+RunInput = None | int | Mapping[Any, Any]
 
 
 def parse_input_json(text: str, source: str = "-d") -> Any:
@@ -46,7 +46,7 @@ def resolve_inputs(spec: RunInput, roots: list[GenericPE]) -> dict[str, list[dic
         return {pe.id: [{} for _ in range(count)] for pe in roots}
     if not isinstance(spec, Mapping):
         raise InputError("run input must be a number of iterations or a JSON object mapping PE names to inputs")
-    resolved = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
+    resolved: dict[str, list[dict[str, Any]]] = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
     for key, value in spec.items():
         pe = _find_root(key, roots)
         resolved[pe.id] = _items(pe, value)

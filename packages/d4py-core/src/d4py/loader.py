@@ -99,8 +99,10 @@ def _top_level_graphs(module: ModuleType) -> dict[str, WorkflowGraph]:
     graphs = {
         name: value
         for name, value in vars(module).items()
-        if isinstance(value, WorkflowGraph) and not name.startswith("_")
-        and not value.inputmappings and not value.outputmappings  # composites are parts, not workflows
+        if isinstance(value, WorkflowGraph)
+        and not name.startswith("_")
+        and not value.inputmappings
+        and not value.outputmappings  # composites are parts, not workflows
     }
     unique: dict[int, str] = {}
     for name, graph in graphs.items():

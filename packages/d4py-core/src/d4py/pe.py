@@ -72,7 +72,8 @@ class GenericPE:
 
         A returned mapping is written out, port by port, as if by ``write``.
         """
-        return self._process(inputs)
+        result: Mapping[str, Any] | None = self._process(inputs)
+        return result
 
     def _process(self, inputs: Any) -> Any:
         """Override to handle one item."""
@@ -203,9 +204,7 @@ class ConsumerPE(GenericPE):
 class SimpleFunctionPE(IterativePE):
     """An IterativePE that applies ``compute_fn(data, **params)`` to each item."""
 
-    def __init__(
-        self, compute_fn: Callable[..., Any] | None = None, params: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, compute_fn: Callable[..., Any] | None = None, params: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         if compute_fn is not None:
             self.name = self.id = f"PE_{compute_fn.__name__}"

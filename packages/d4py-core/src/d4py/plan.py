@@ -205,8 +205,8 @@ def _partitions(graph: WorkflowGraph, nodes: dict[str, Node], edges: list[Edge])
     """Group PEs that share a process: explicit ``graph.partitions`` or fused chains."""
     assigned: dict[str, int] = {}
     groups: list[list[str]] = []
-    for members in graph.partitions or []:
-        ids = [pe.id for pe in members]
+    for pes in graph.partitions or []:
+        ids = [pe.id for pe in pes]
         unknown = [i for i in ids if i not in nodes]
         if unknown:
             raise GraphError(f"graph.partitions names PEs that are not in the graph: {', '.join(unknown)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 from importlib import metadata
+from typing import Any, cast
 
 import pluggy
 
@@ -61,7 +62,8 @@ def backend_registry(manager: pluggy.PluginManager | None = None) -> dict[str, t
     owners: dict[str, str] = {}
     for impl in manager.hook.d4py_backends.get_hookimpls():
         owner = _distribution(manager, impl.plugin)
-        for cls in impl.function() or []:
+        classes = cast("list[Any]", impl.function() or [])
+        for cls in classes:
             name = getattr(cls, "name", "")
             if not isinstance(cls, type) or not issubclass(cls, Backend) or not name:
                 raise PluginError(f"{owner} provides {cls!r}, which is not a d4py Backend with a name")

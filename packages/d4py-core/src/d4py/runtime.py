@@ -44,7 +44,7 @@ class Transport(Protocol):
 class InstanceInfo:
     """Which instance of which PE a hook is looking at."""
 
-    __slots__ = ("pe_id", "index", "instances")
+    __slots__ = ("index", "instances", "pe_id")
 
     def __init__(self, pe_id: str, index: int, instances: int) -> None:
         self.pe_id, self.index, self.instances = pe_id, index, instances

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 import time
 
-
 import pluggy
 
 from d4py.backend import Backend, OutputCollector, RunResult
@@ -87,5 +86,3 @@ def _allow_depth(plan: Plan) -> None:
 @hookimpl
 def d4py_backends() -> list[type[Backend]]:
     return [SimpleBackend]
-
-

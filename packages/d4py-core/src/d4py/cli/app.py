@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,7 +39,7 @@ err = Console(stderr=True)
 
 Workflow = Annotated[str, typer.Argument(help="Dotted module name or path to a .py file holding the graph.")]
 Attribute = Annotated[
-    Optional[str], typer.Option("-a", "--attr", help="Name of the graph (or of a function returning it) in the module.")
+    str | None, typer.Option("-a", "--attr", help="Name of the graph (or of a function returning it) in the module.")
 ]
 
 
@@ -62,24 +62,24 @@ def run(
     backend: Annotated[str, typer.Option("-b", "--backend", help="Backend that enacts the graph.")] = "simple",
     attr: Attribute = None,
     iterations: Annotated[
-        Optional[int], typer.Option("-i", "--iterations", help="Call each root PE N times.", min=0)
+        int | None, typer.Option("-i", "--iterations", help="Call each root PE N times.", min=0)
     ] = None,
     data: Annotated[
-        Optional[str], typer.Option("-d", "--data", help='Input as JSON: {"PEName": N or [inputs, ...]}.')
+        str | None, typer.Option("-d", "--data", help='Input as JSON: {"PEName": N or [inputs, ...]}.')
     ] = None,
-    file: Annotated[Optional[Path], typer.Option("-f", "--file", help="Input as a JSON file (like -d).")] = None,
+    file: Annotated[Path | None, typer.Option("-f", "--file", help="Input as a JSON file (like -d).")] = None,
     processes: Annotated[
-        Optional[int], typer.Option("-n", "--processes", help="Process budget shared by the PE instances.", min=1)
+        int | None, typer.Option("-n", "--processes", help="Process budget shared by the PE instances.", min=1)
     ] = None,
     option: Annotated[
-        Optional[list[str]], typer.Option("-o", "--option", help="Backend option KEY=VALUE (repeatable).")
+        list[str] | None, typer.Option("-o", "--option", help="Backend option KEY=VALUE (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     check_types: Annotated[
         bool, typer.Option("--check-types", help="Check every item against its port's declared type.")
     ] = False,
     progress: Annotated[
-        Optional[bool], typer.Option("--progress/--no-progress", help="Live progress line (default: on a terminal).")
+        bool | None, typer.Option("--progress/--no-progress", help="Live progress line (default: on a terminal).")
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show full tracebacks of load errors.")] = False,
 ) -> None:
@@ -151,7 +151,8 @@ def draw(
     workflow: Workflow,
     attr: Attribute = None,
     output: Annotated[
-        Optional[Path], typer.Option("-o", "--output", help="File to write: .dot, .svg or .png (default: DOT on stdout).")
+        Path | None,
+        typer.Option("-o", "--output", help="File to write: .dot, .svg or .png (default: DOT on stdout)."),
     ] = None,
 ) -> None:
     """Draw WORKFLOW as Graphviz DOT, SVG or PNG."""
@@ -175,8 +176,9 @@ def backends() -> None:
         for name, cls in sorted(backend_registry().items()):
             problem = cls.unavailable_reason()
             options = ", ".join(f"{n}: {t} = {d}" for n, t, d in describe_options(cls)) or "none"
-            table.add_row(name, f"[red]unavailable[/]: {problem}" if problem else "[green]available[/]", options,
-                          cls.description)
+            table.add_row(
+                name, f"[red]unavailable[/]: {problem}" if problem else "[green]available[/]", options, cls.description
+            )
         out.print(table)
 
 

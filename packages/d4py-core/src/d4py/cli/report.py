@@ -33,8 +33,11 @@ def print_result(result: RunResult, console: Console) -> None:
         for port, items in ports.items():
             shown = ", ".join(describe_item(item) for item in items[:SHOWN_ITEMS])
             more = f", … ({len(items) - SHOWN_ITEMS:,} more)" if len(items) > SHOWN_ITEMS else ""
-            console.print(f"[bold]{escape(pe_id)}.{escape(port)}[/] ({len(items):,} items): {escape(shown)}{more}",
-                          highlight=False, soft_wrap=True)
+            console.print(
+                f"[bold]{escape(pe_id)}.{escape(port)}[/] ({len(items):,} items): {escape(shown)}{more}",
+                highlight=False,
+                soft_wrap=True,
+            )
     total = sum(result.counts.values())
     console.print(
         f"[dim]{result.backend}: {len(result.counts)} PEs processed {total:,} items in {result.wall_time:.3f} s[/]",

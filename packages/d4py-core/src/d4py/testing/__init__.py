@@ -33,9 +33,7 @@ def run_graph(
     check_types: bool = False,
 ) -> RunResult:
     """Run ``graph`` on ``backend`` and return its RunResult (a thin, stable wrapper of ``d4py.run``)."""
-    return run(
-        graph, inputs, backend=backend, processes=processes, options=options or [], check_types=check_types
-    )
+    return run(graph, inputs, backend=backend, processes=processes, options=options or [], check_types=check_types)
 
 
 def _hashable(item: Any) -> Any:

@@ -10,7 +10,9 @@ from d4py.graph import WorkflowGraph
 __all__ = ["process", "process_and_return"]
 
 
-def process_and_return(workflow: WorkflowGraph, inputs: Any, resultmappings: Any = None) -> dict[str, dict[str, list[Any]]]:
+def process_and_return(
+    workflow: WorkflowGraph, inputs: Any, resultmappings: Any = None
+) -> dict[str, dict[str, list[Any]]]:
     """Run ``workflow`` on ``simple`` and return ``{pe_id: {output: [items]}}``."""
     return run(workflow, inputs, backend="simple").outputs
 
