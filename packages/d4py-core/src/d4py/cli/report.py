@@ -28,16 +28,14 @@ def result_json(result: RunResult) -> str:
 
 
 def print_result(result: RunResult, console: Console) -> None:
-    """Print the collected outputs, a few items per port, then a one-line summary."""
+    """Print the collected outputs, one item a line (the first few per port), then a summary."""
     for pe_id, ports in result.outputs.items():
         for port, items in ports.items():
-            shown = ", ".join(describe_item(item) for item in items[:SHOWN_ITEMS])
-            more = f", … ({len(items) - SHOWN_ITEMS:,} more)" if len(items) > SHOWN_ITEMS else ""
-            console.print(
-                f"[bold]{escape(pe_id)}.{escape(port)}[/] ({len(items):,} items): {escape(shown)}{more}",
-                highlight=False,
-                soft_wrap=True,
-            )
+            console.print(f"[bold]{escape(pe_id)}.{escape(port)}[/] ({len(items):,} items)", highlight=False)
+            for item in items[:SHOWN_ITEMS]:
+                console.print(f"  {escape(describe_item(item))}", highlight=False, soft_wrap=True)
+            if len(items) > SHOWN_ITEMS:
+                console.print(f"  [dim]… {len(items) - SHOWN_ITEMS:,} more (use --json for all)[/]", highlight=False)
     total = sum(result.counts.values())
     console.print(
         f"[dim]{result.backend}: {len(result.counts)} PEs processed {total:,} items in {result.wall_time:.3f} s[/]",

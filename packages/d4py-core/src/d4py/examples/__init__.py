@@ -1,0 +1,1 @@
+"""Example workflows bundled with d4py-core."""
