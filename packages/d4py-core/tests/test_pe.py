@@ -6,7 +6,18 @@ import logging
 
 import pytest
 
-from d4py import BasePE, ConsumerPE, GenericPE, IterativePE, PortError, ProducerPE, SimpleFunctionPE, WorkflowGraph, run
+from d4py import (
+    BasePE,
+    ConsumerPE,
+    GenericPE,
+    IterativePE,
+    PEFailure,
+    PortError,
+    ProducerPE,
+    SimpleFunctionPE,
+    WorkflowGraph,
+    run,
+)
 
 
 def test_ports_are_declared_as_dispel4py_kept_them():
@@ -115,3 +126,29 @@ def test_running_does_not_change_the_users_pe_objects():
     second = run(graph, {"PE_<lambda>": [1, 2, 3]}).output(counter.id)
     assert first == second == [1, 2, 3]
     assert counter.seen == 0
+
+
+def test_consumer_failure_names_the_item():
+    class Picky(ConsumerPE):
+        def _process(self, data):
+            if data == 2:
+                raise ValueError("two")
+
+    graph = WorkflowGraph()
+    picky = Picky()
+    graph.connect(SimpleFunctionPE(lambda x: x), "output", picky, "input")
+    with pytest.raises(PEFailure, match=rf"PE '{picky.id}' \(instance 0\) failed in process on item {{'input': 2}}"):
+        run(graph, {"PE_<lambda>": [1, 2, 3]})
+
+
+def test_renamed_output_keeps_dispel4py_semantics():
+    class Renamed(IterativePE):
+        OUTPUT_NAME = "result"
+
+        def _process(self, data):
+            return data
+
+    graph = WorkflowGraph()
+    graph.connect(SimpleFunctionPE(lambda x: x), "output", Renamed(), "input")
+    with pytest.raises(PortError, match="unknown output 'result'"):
+        run(graph, {"PE_<lambda>": [1]})

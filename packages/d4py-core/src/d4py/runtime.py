@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
-from d4py.pe import TYPE, GenericPE, IterativePE
+from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
 
 __all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instantiate"]
@@ -64,6 +64,15 @@ def instantiate(prototype: GenericPE, count: int) -> list[GenericPE]:
         ) from error
 
 
+def _has_direct_path(pe: GenericPE) -> bool:
+    """Whether ``pe`` keeps the stock one-port ``process``, so items can go straight to ``_process``."""
+    if isinstance(pe, IterativePE) and type(pe).process is IterativePE.process:
+        return pe.INPUT_NAME in pe.inputconnections and pe.OUTPUT_NAME in pe.outputconnections
+    if isinstance(pe, ConsumerPE) and type(pe).process is ConsumerPE.process:
+        return pe.INPUT_NAME in pe.inputconnections
+    return False
+
+
 class Instance:
     """One running copy of a PE: lifecycle, routing and end-of-stream counting."""
 
@@ -84,7 +93,7 @@ class Instance:
         self._process: ProcessFunction = pe.process
         for wrap in wrappers or []:
             self._process = wrap(self._process)
-        self._fast = not wrappers and type(pe).process is IterativePE.process and not plan.check_types
+        self._fast = _has_direct_path(pe) and not wrappers and not plan.check_types
 
     def connect(self) -> None:
         """Install the PE's emitters; call once every instance can be delivered to."""
@@ -97,7 +106,7 @@ class Instance:
     def receiver(self, port: str) -> Send:
         """Return the function that hands one item arriving on ``port`` to the PE."""
         if self._fast:
-            return self._iterative_receiver()
+            return self._direct_receiver()
         process, write, fail = self._process, self.pe.write, self._failure
         check = self._input_check(port)
 
@@ -118,12 +127,10 @@ class Instance:
 
         return receive
 
-    def _iterative_receiver(self) -> Send:
-        # IterativePE without an overridden process(): call _process directly, skipping
-        # the inputs dict and the returned mapping. The hot path of most pipelines.
-        function = self.pe._process
-        emit = self.pe._emitters[IterativePE.OUTPUT_NAME]
-        port, fail = IterativePE.INPUT_NAME, self._failure
+    def _direct_receiver(self) -> Send:
+        # Skip the inputs dict and the returned mapping: the hot path of most pipelines.
+        function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
+        emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
 
         def receive(item: Any) -> None:
             self.count += 1
@@ -133,7 +140,7 @@ class Instance:
                 raise
             except Exception as error:
                 raise fail("process", {port: item}, error) from error
-            if result is not None:
+            if result is not None and emit is not None:
                 emit(result)
 
         return receive
