@@ -58,3 +58,9 @@ def test_bad_values():
         resolve_inputs({"Numbers": [5]}, [producer])
     with pytest.raises(InputError, match="invalid JSON"):
         parse_input_json("[1,")
+
+
+def test_input_for_an_inner_pe_says_it_is_not_a_root():
+    producer, echo = _roots()
+    with pytest.raises(InputError, match="PE 'Echo1', which is not a root: its inputs are connected"):
+        resolve_inputs({"Echo": 1}, [producer], [echo])

@@ -14,6 +14,7 @@ from d4py import (
     OptionError,
     PluginError,
     RunResult,
+    UsageError,
     WorkflowGraph,
     hookimpl,
     run,
@@ -150,3 +151,31 @@ def test_options_are_typed_and_checked():
         parse_options(WithOptions, ["mode=fast"])
     with pytest.raises(OptionError, match="expected an integer"):
         parse_options(WithOptions, ["workers=two"])
+
+
+def test_a_backend_refuses_a_plan_before_anything_starts():
+    started = []
+
+    class NoFanIn(Backend):
+        name = "nofanin"
+
+        def check(self, plan):
+            for pe_id, edges in plan.incoming.items():
+                if len(edges) > 1:
+                    raise UsageError(f"backend 'nofanin' cannot run PE '{pe_id}': it has {len(edges)} inputs")
+
+        def run(self, plan, hook):
+            started.append(plan)
+
+    class Watch:
+        @hookimpl
+        def d4py_run_start(self, plan, backend):
+            started.append(plan)
+
+    graph = WorkflowGraph()
+    a, b, merge = Numbers(1), Numbers(1), Pass()
+    graph.connect(a, "output", merge, "input")
+    graph.connect(b, "output", merge, "input")
+    with pytest.raises(UsageError, match=rf"cannot run PE '{merge.id}': it has 2 inputs"):
+        run(graph, backend="nofanin", plugin_manager=_manager(_Plugin(NoFanIn), Watch()))
+    assert started == []

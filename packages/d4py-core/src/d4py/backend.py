@@ -96,6 +96,15 @@ class Backend(ABC):
         """Say why this backend cannot run here and how to fix it, or None when it can."""
         return None
 
+    def check(self, plan: Plan) -> None:
+        """Raise a UsageError naming the PE and the reason if this backend cannot run ``plan`` correctly.
+
+        Called after planning and before anything starts, so that a graph a
+        backend cannot honour is refused instead of being run wrongly. The
+        default accepts every plan.
+        """
+        return None
+
     def default_processes(self) -> int | None:
         """The process budget when the user gives no ``-n``; None runs declared counts."""
         return None

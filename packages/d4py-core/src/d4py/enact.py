@@ -40,6 +40,7 @@ def run(
         backend = cls(parsed)
     budget = processes if processes is not None else backend.default_processes()
     plan = build_plan(graph, inputs, budget, check_types=check_types)
+    backend.check(plan)
     manager.hook.d4py_run_start(plan=plan, backend=backend)
     try:
         result = backend.run(plan, manager.hook)

@@ -32,7 +32,9 @@ def load_input_file(path: str | Path) -> Any:
     return parse_input_json(text, source=f"-f {path}")
 
 
-def resolve_inputs(spec: RunInput, roots: list[GenericPE]) -> dict[str, list[dict[str, Any]]]:
+def resolve_inputs(
+    spec: RunInput, roots: list[GenericPE], others: Sequence[GenericPE] = ()
+) -> dict[str, list[dict[str, Any]]]:
     """Turn a run input into the list of ``inputs`` dicts each root is called with.
 
     ``spec`` is None (each root once), a number of iterations for every root,
@@ -48,7 +50,7 @@ def resolve_inputs(spec: RunInput, roots: list[GenericPE]) -> dict[str, list[dic
         raise InputError("run input must be a number of iterations or a JSON object mapping PE names to inputs")
     resolved: dict[str, list[dict[str, Any]]] = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
     for key, value in spec.items():
-        pe = _find_root(key, roots)
+        pe = _find_root(key, roots, others)
         resolved[pe.id] = _items(pe, value)
     return resolved
 
@@ -63,7 +65,7 @@ def _count(value: Any, where: str) -> int:
     return int(value)
 
 
-def _find_root(key: Any, roots: list[GenericPE]) -> GenericPE:
+def _find_root(key: Any, roots: list[GenericPE], others: Sequence[GenericPE]) -> GenericPE:
     if isinstance(key, GenericPE):
         for pe in roots:
             if pe is key:
@@ -76,6 +78,12 @@ def _find_root(key: Any, roots: list[GenericPE]) -> GenericPE:
     if matches:
         ids = ", ".join(pe.id for pe in matches)
         raise InputError(f"input name {key!r} matches several roots ({ids}); use one of those ids")
+    inner = [pe for pe in others if key in (pe.id, pe.name)]
+    if inner:
+        raise InputError(
+            f"input given for PE '{inner[0].id}', which is not a root: its inputs are connected, "
+            "so it receives items from upstream; give run input to a root"
+        )
     valid = ", ".join(sorted({pe.name for pe in roots} | {pe.id for pe in roots}))
     raise InputError(f"input given for unknown PE {key!r}; the roots of this graph are: {valid}")
 

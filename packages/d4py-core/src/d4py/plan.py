@@ -124,7 +124,7 @@ def build_plan(
         nodes=nodes,
         edges=edges,
         partitions=partitions,
-        inputs=resolve_inputs(inputs, [nodes[r].pe for r in roots]),
+        inputs=resolve_inputs(inputs, [nodes[r].pe for r in roots], [n.pe for i, n in nodes.items() if i not in roots]),
         check_types=check_types,
     )
 

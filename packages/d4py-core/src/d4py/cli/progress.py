@@ -40,7 +40,7 @@ class ProgressDisplay:
         self.backend = backend.name
         self.started = time.perf_counter()
         self._live = Live(self._line(), console=self.console, transient=True, auto_refresh=False)
-        self._live.start()
+        self._live.start(refresh=True)  # the first frame at once, not after a refresh tick
         self._thread = threading.Thread(target=self._refresh, name="d4py-progress", daemon=True)
         self._thread.start()
 
