@@ -105,10 +105,6 @@ class Backend(ABC):
         """
         return None
 
-    def default_processes(self) -> int | None:
-        """The process budget when the user gives no ``-n``; None runs declared counts."""
-        return None
-
     @abstractmethod
     def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
         """Run every instance of ``plan`` to the end and return what it produced."""

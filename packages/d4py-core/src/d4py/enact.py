@@ -38,8 +38,8 @@ def run(
         cls = get_backend(backend, manager)
         parsed = options if isinstance(options, cls.Options) else parse_options(cls, list(options))
         backend = cls(parsed)
-    budget = processes if processes is not None else backend.default_processes()
-    plan = build_plan(graph, inputs, budget, check_types=check_types)
+    # The budget comes from the user alone, never from the backend: results must not depend on it.
+    plan = build_plan(graph, inputs, processes, check_types=check_types)
     backend.check(plan)
     manager.hook.d4py_run_start(plan=plan, backend=backend)
     try:

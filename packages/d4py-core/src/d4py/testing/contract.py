@@ -8,12 +8,16 @@
 
 Each scenario builds a graph, runs it on ``backend`` and checks results that
 are known in advance, compared as multisets where the contract allows any
-order.
+order. Set ``processes`` to run every scenario under a process budget: the
+plan then scales instance counts, and the results must not change. As in
+dispel4py, PEs that aggregate declare ``'global'`` (or group_by) so that a
+budget cannot split their state.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pytest
@@ -43,7 +47,7 @@ class BackendContract:
     """Scenarios every backend must pass; subclass and set ``backend``."""
 
     backend: ClassVar[str] = ""
-    options: ClassVar[list[str]] = []
+    options: ClassVar[Sequence[str]] = ()
     processes: ClassVar[int | None] = None
 
     def run(self, graph: WorkflowGraph, inputs: RunInput = None) -> RunResult:
@@ -73,7 +77,7 @@ class BackendContract:
     def test_fan_in_into_one_port_of_a_multi_instance_pe(self) -> None:
         graph = WorkflowGraph()
         first, second = p.Numbers(30), p.Numbers(30, start=1000)
-        merge, total, tap = p.Pass(), p.Summary(), p.Pass()
+        merge, total, tap = p.Pass(), p.Summary(grouping="global"), p.Pass()
         merge.numprocesses = 3
         graph.connect(first, "output", merge, "input")
         graph.connect(second, "output", merge, "input")
@@ -144,11 +148,13 @@ class BackendContract:
         graph.connect(middle, "output", fan, "input")
         result = self.run(graph)
         rows = result.output(fan.id)
-        assert_same_items([item for item, _ in rows], 3 * list(range(10)))
+        instances = self._instances_of(graph, fan)
+        assert instances > 1
+        assert_same_items([item for item, _ in rows], instances * list(range(10)))
         by_item: dict[int, set[str]] = {}
         for item, token in rows:
             by_item.setdefault(item, set()).add(token)
-        assert all(len(tokens) == 3 for tokens in by_item.values())
+        assert all(len(tokens) == instances for tokens in by_item.values())
 
     def test_global_gathers_everything_on_one_instance(self) -> None:
         graph = WorkflowGraph()
@@ -202,7 +208,7 @@ class BackendContract:
 
     def test_postprocess_output_flows_downstream(self) -> None:
         graph = WorkflowGraph()
-        source, total, after = p.Numbers(100), p.Summary(), p.Pass()
+        source, total, after = p.Numbers(100), p.Summary(grouping="global"), p.Pass()
         graph.connect(source, "output", total, "input")
         graph.connect(total, "output", after, "input")
         result = self.run(graph)
@@ -233,11 +239,11 @@ class BackendContract:
 
     def test_empty_stream_still_ends_every_pe(self) -> None:
         graph = WorkflowGraph()
-        source, life, total = p.Numbers(10), p.Lifecycle(), p.Summary()
+        source, life, total = p.Numbers(10), p.Lifecycle(), p.Summary(grouping="global")
         graph.connect(source, "output", life, "input")
         graph.connect(source, "output", total, "input")
         result = self.run(graph, 0)
-        assert result.output(life.id) == [("lifecycle", 1, 0)]
+        assert result.output(life.id) == [("lifecycle", 1, 0)] * self._instances_of(graph, life)
         assert [(count, value) for count, value, _ in result.output(total.id)] == [(0, 0)]
 
     # -- data -----------------------------------------------------------------
@@ -245,7 +251,7 @@ class BackendContract:
     def test_one_megabyte_numpy_items(self) -> None:
         pytest.importorskip("numpy")
         graph = WorkflowGraph()
-        source, double, total = p.Arrays(count=6, size=131072), p.Multiply(2), p.Summary()
+        source, double, total = p.Arrays(count=6, size=131072), p.Multiply(2), p.Summary(grouping="global")
         graph.connect(source, "output", double, "input")
         graph.connect(double, "output", total, "input")
         result = self.run(graph)
@@ -254,7 +260,7 @@ class BackendContract:
 
     def test_a_long_stream(self) -> None:
         graph = WorkflowGraph()
-        source, add, total = p.Numbers(100_000), p.Add(1), p.Summary()
+        source, add, total = p.Numbers(100_000), p.Add(1), p.Summary(grouping="global")
         graph.connect(source, "output", add, "input")
         graph.connect(add, "output", total, "input")
         ((count, value, _),) = self.run(graph).output(total.id)

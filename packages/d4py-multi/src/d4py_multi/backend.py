@@ -1,0 +1,171 @@
+"""The ``multi`` backend: one process per partition instance, on one machine.
+
+The driver (the process that called ``run``) starts a worker for every
+instance of every partition, then only listens: to the results and reports
+the workers send, and to their process sentinels, so that a worker that dies
+is noticed at once. Whatever happens, every worker is stopped before ``run``
+returns or raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Literal
+
+import cloudpickle
+import networkx as nx
+import pluggy
+
+from d4py import Backend, RunFailed, RunResult, UsageError
+from d4py.backend import OutputCollector
+from d4py.plan import Plan
+from d4py_multi.mailbox import Mailbox
+from d4py_multi.outbox import DONE, FAILED, OUTPUT
+from d4py_multi.worker import WorkerSpec, run_worker
+
+__all__ = ["MultiBackend", "MultiOptions"]
+
+
+@dataclass(frozen=True)
+class MultiOptions:
+    """Options of the multi backend (``-o key=value``)."""
+
+    start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: the platform's default
+    batch_items: int = 1024  # send a batch once it holds this many messages ...
+    batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
+    flush_ms: float = 5.0  # ... or once its first message is this old
+
+
+class MultiBackend(Backend):
+    """Every core of this machine: each partition instance in a process of its own."""
+
+    name = "multi"
+    description = "all cores of one machine; one process per partition instance, batched bounded pipes"
+    Options = MultiOptions
+
+    def check(self, plan: Plan) -> None:
+        """Refuse explicit partitions that feed each other, which could deadlock bounded pipes."""
+        between = nx.DiGraph()
+        for edge in plan.edges:
+            source, target = plan.nodes[edge.source].partition, plan.nodes[edge.target].partition
+            if source != target:
+                between.add_edge(source, target)
+        try:
+            cycle = nx.find_cycle(between)
+        except nx.NetworkXNoCycle:
+            return
+        groups = " and ".join("[" + ", ".join(plan.partitions[p]) + "]" for p, _ in cycle)
+        raise UsageError(
+            f"backend 'multi' cannot run partitions that feed each other ({groups}); "
+            "change graph.partitions so that items flow one way between them"
+        )
+
+    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+        started = time.perf_counter()
+        options: MultiOptions = self.options
+        context = multiprocessing.get_context(options.start_method)
+        workers = [(p, k) for p, members in enumerate(plan.partitions) for k in range(plan.nodes[members[0]].instances)]
+        mailboxes = [Mailbox(context) for _ in workers]
+        driver = Mailbox(context)
+        common: dict[str, Any] = {
+            "plan_bytes": cloudpickle.dumps(plan),
+            "worker_of": {worker: number for number, worker in enumerate(workers)},
+            "mailboxes": mailboxes,
+            "driver": driver,
+            "batch_items": options.batch_items,
+            "batch_bytes": options.batch_bytes,
+            "flush_seconds": options.flush_ms / 1000,
+            "log_level": _pe_log_level(),
+            "driver_pid": os.getpid(),
+        }
+        processes: list[BaseProcess] = []
+        supervisor = _Supervisor(plan, workers, processes, driver)
+        try:
+            for number, (partition, index) in enumerate(workers):
+                spec = WorkerSpec(number=number, partition=partition, index=index, **common)
+                process = context.Process(target=run_worker, args=(spec,), name=f"d4py-multi-{number}", daemon=True)
+                process.start()
+                processes.append(process)
+            supervisor.watch()
+        finally:
+            _stop(processes)
+            for box in [*mailboxes, driver]:
+                box.close()
+        return RunResult(supervisor.collector.result(), supervisor.counts, time.perf_counter() - started, self.name)
+
+
+class _Supervisor:
+    """Listens to the workers until each has reported done; raises on the first failure or death."""
+
+    def __init__(self, plan: Plan, workers: list[tuple[int, int]], processes: list[BaseProcess], driver: Mailbox):
+        self.plan, self.workers, self.processes, self.driver = plan, workers, processes, driver
+        self.collector = OutputCollector(list(plan.nodes))
+        self.counts = dict.fromkeys(plan.nodes, 0)
+        self.pending = set(range(len(workers)))
+
+    def watch(self) -> None:
+        while self.pending:
+            sentinels = {self.processes[n].sentinel: n for n in self.pending}
+            ready = wait([self.driver.connection, *sentinels])
+            self._drain()
+            for handle in ready:
+                number = sentinels.get(handle) if isinstance(handle, int) else None
+                if number is not None and number in self.pending:
+                    self._drain()  # a last report may still be in the pipe
+                    if number in self.pending:
+                        raise RunFailed(f"{self._describe(number)} died: {_exit_reason(self.processes[number])}")
+
+    def _drain(self) -> None:
+        while self.driver.ready():
+            for message in self.driver.receive():
+                self._handle(message)
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == OUTPUT:
+            _, pe_id, port, item = message
+            self.collector.outputs[pe_id].setdefault(port, []).append(item)
+        elif kind == DONE:
+            _, number, counts = message
+            self.pending.discard(number)
+            for pe_id, count in counts.items():
+                self.counts[pe_id] += count
+        elif kind == FAILED:
+            raise message[2]
+
+    def _describe(self, number: int) -> str:
+        partition, index = self.workers[number]
+        pes = ", ".join(f"'{pe_id}'" for pe_id in self.plan.partitions[partition])
+        return f"the worker running PE {pes} (instance {index}, pid {self.processes[number].pid})"
+
+
+def _exit_reason(process: BaseProcess) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code} before reporting its end"
+
+
+def _stop(processes: list[BaseProcess]) -> None:
+    """Stop every worker still running and reap them all."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _pe_log_level() -> int | None:
+    """The level at which PE log messages are shown in this process, for the workers to match."""
+    logger = logging.getLogger("d4py.pe")
+    return logger.getEffectiveLevel() if logger.handlers else None

@@ -1,0 +1,68 @@
+"""A mailbox: many writers, one reader, over one OS pipe.
+
+Writers take a lock for each message, so messages never interleave. A full
+pipe blocks its writer: that is the backpressure that keeps memory flat. A
+message is one pickled batch (protocol 5); contiguous buffers such as NumPy
+arrays travel out of band, each in its own pipe message, and arrive in fresh
+writable buffers without being copied into the pickle.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from typing import Any
+
+_COUNT = struct.Struct("!I")
+
+
+class Mailbox:
+    """The inbound channel of one process."""
+
+    def __init__(self, context: BaseContext) -> None:
+        self.reader, self.writer = context.Pipe(duplex=False)
+        self.lock = context.Lock()
+
+    def send(self, batch: list[Any]) -> None:
+        """Send one batch; blocks while the reader is behind."""
+        buffers: list[pickle.PickleBuffer] = []
+        payload = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+        raws = [buffer.raw() for buffer in buffers]
+        header = _COUNT.pack(len(raws)) + struct.pack(f"!{len(raws)}Q", *(raw.nbytes for raw in raws))
+        with self.lock:
+            self.writer.send_bytes(header + payload)
+            for raw in raws:
+                self.writer.send_bytes(raw)
+
+    def receive(self) -> list[Any]:
+        """Receive one batch, waiting for it."""
+        message = self.reader.recv_bytes()
+        (count,) = _COUNT.unpack_from(message)
+        sizes = struct.unpack_from(f"!{count}Q", message, _COUNT.size)
+        buffers = [self._receive_buffer(size) for size in sizes]
+        payload = memoryview(message)[_COUNT.size + 8 * count :]
+        batch: list[Any] = pickle.loads(payload, buffers=buffers)
+        return batch
+
+    def _receive_buffer(self, size: int) -> bytearray:
+        if size == 0:
+            self.reader.recv_bytes()
+            return bytearray()
+        buffer = bytearray(size)
+        self.reader.recv_bytes_into(buffer)
+        return buffer
+
+    def ready(self) -> bool:
+        """Whether a message is waiting."""
+        return self.reader.poll()
+
+    @property
+    def connection(self) -> Connection:
+        """The reading end, for ``multiprocessing.connection.wait``."""
+        return self.reader
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()

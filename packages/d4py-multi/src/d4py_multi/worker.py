@@ -1,0 +1,172 @@
+"""A worker process: the instances of one partition at one index, on the shared runtime."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cloudpickle
+
+from d4py import _compat
+from d4py._exceptions import D4pyError, RunFailed
+from d4py.plan import Edge, Plan
+from d4py.plugins import make_plugin_manager
+from d4py.runtime import Instance, InstanceInfo
+from d4py_multi.mailbox import Mailbox
+from d4py_multi.outbox import DONE, END, FAILED, ITEM, OUTPUT, Outbox, approximate_size
+
+Send = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What one worker needs: which partition instance it hosts and how to reach the others."""
+
+    number: int
+    partition: int
+    index: int
+    plan_bytes: bytes
+    worker_of: dict[tuple[int, int], int]  # (partition, index) -> worker number
+    mailboxes: list[Mailbox]
+    driver: Mailbox
+    batch_items: int
+    batch_bytes: int
+    flush_seconds: float
+    log_level: int | None
+    driver_pid: int
+
+
+class _PipeTransport:
+    """Delivers locally by direct call, and to other workers through their outboxes."""
+
+    def __init__(self, spec: WorkerSpec, plan: Plan, instances: dict[tuple[str, int], Instance]) -> None:
+        self.spec, self.plan, self.instances = spec, plan, instances
+        self.outboxes = {
+            number: Outbox(box, spec.batch_items, spec.batch_bytes, spec.flush_seconds)
+            for number, box in enumerate(spec.mailboxes)
+        }
+        self.to_driver = Outbox(spec.driver, spec.batch_items, spec.batch_bytes, spec.flush_seconds)
+
+    def _worker(self, pe_id: str, index: int) -> int:
+        return self.spec.worker_of[(self.plan.nodes[pe_id].partition, index)]
+
+    def deliver(self, edge: Edge, target: int) -> Send:
+        local = self.instances.get((edge.target, target))
+        if local is not None:
+            return local.receiver(edge.input)
+        put, edge_index = self.outboxes[self._worker(edge.target, target)].put, edge.index
+        return lambda item: put((ITEM, edge_index, target, item), approximate_size(item))
+
+    def end(self, edge: Edge, target: int, source: int) -> None:
+        local = self.instances.get((edge.target, target))
+        if local is not None:
+            local.end_of_input(edge.index, source)
+        else:
+            self.outboxes[self._worker(edge.target, target)].put((END, edge.index, target, source))
+
+    def collect(self, pe_id: str, port: str) -> Send:
+        put = self.to_driver.put
+        return lambda item: put((OUTPUT, pe_id, port, item), approximate_size(item))
+
+    def flush(self) -> None:
+        for outbox in self.outboxes.values():
+            outbox.flush()
+        self.to_driver.flush()
+
+
+def run_worker(spec: WorkerSpec) -> None:
+    """Entry point of a worker process."""
+    # Ctrl-C goes to the whole process group; the driver decides, and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(spec.driver_pid)
+    _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
+    if spec.log_level is not None:
+        _log_to_stderr(spec.log_level)
+    try:
+        plan: Plan = cloudpickle.loads(spec.plan_bytes)
+        transport, counts = _run(spec, plan)
+        transport.flush()
+        spec.driver.send([(DONE, spec.number, counts)])
+    except BaseException as error:  # every failure, even SystemExit, must reach the driver
+        spec.driver.send([(FAILED, spec.number, _portable(error))])
+
+
+def _run(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[str, int]]:
+    hook = make_plugin_manager().hook
+    members = plan.partitions[spec.partition]
+    instances: dict[tuple[str, int], Instance] = {}
+    transport = _PipeTransport(spec, plan, instances)
+    order = []
+    for pe_id in members:
+        node = plan.nodes[pe_id]
+        # The plan was unpickled in this process: node.pe is already this instance's own copy.
+        info = InstanceInfo(pe_id, spec.index, node.instances)
+        wrappers = [w for w in hook.d4py_wrap_process(pe=node.pe, info=info) if w is not None]
+        instance = Instance(plan, pe_id, spec.index, node.pe, transport, wrappers)
+        instances[(pe_id, spec.index)] = instance
+        order.append(instance)
+    for instance in reversed(order):
+        instance.connect()
+    for instance in reversed(order):
+        instance.start()
+    for instance in order:
+        if instance.pe_id in plan.roots:
+            inputs = plan.inputs.get(instance.pe_id, [])
+            for turn in range(spec.index, len(inputs), plan.nodes[instance.pe_id].instances):
+                instance.feed(inputs[turn])
+            instance.finish()
+    inbox = spec.mailboxes[spec.number]
+    receivers: dict[tuple[int, int], Send] = {}
+    while not all(instance.finished for instance in order):
+        transport.flush()
+        for kind, edge_index, target, payload in inbox.receive():
+            if kind == ITEM:
+                receive = receivers.get((edge_index, target))
+                if receive is None:
+                    edge = plan.edges[edge_index]
+                    receive = receivers[(edge_index, target)] = instances[(edge.target, target)].receiver(edge.input)
+                receive(payload)
+            else:
+                instances[(plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
+    return transport, {instance.pe_id: instance.count for instance in order}
+
+
+def _portable(error: BaseException) -> BaseException:
+    """An exception the driver can unpickle, keeping the message and traceback."""
+    if isinstance(error, D4pyError):
+        try:
+            cloudpickle.loads(cloudpickle.dumps(error))
+            return error
+        except Exception:  # not picklable after all: fall through to a plain copy
+            pass
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    failure = RunFailed(f"a multi worker failed: {type(error).__name__}: {error}")
+    failure.traceback_text = text  # type: ignore[attr-defined]
+    return failure
+
+
+def _die_with_parent(driver_pid: int) -> None:
+    """On Linux, have the kernel kill this worker if the driver dies, so none is orphaned."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != driver_pid:  # the driver died before prctl took effect
+            os._exit(1)
+
+
+def _log_to_stderr(level: int) -> None:
+    logger = logging.getLogger("d4py.pe")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
