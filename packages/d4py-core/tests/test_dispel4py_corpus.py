@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 import venv
-import zipfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from d4py.testing import as_multiset
+from d4py.testing.corpus import PACKAGE, fetch_dispel4py_examples, fetch_dispel4py_wheel, run_example
 
 ITERATIONS = 3
-PACKAGE = "dispel4py.examples.graph_testing"
 
 # Examples whose only randomness is the producer's: seeded alike, outputs match exactly.
 DETERMINISTIC = [
@@ -63,33 +61,18 @@ REFERENCE_DRIVER = textwrap.dedent(
     """
 )
 
-D4PY_DRIVER = textwrap.dedent(
-    """
-    import json, random, sys
-    random.seed(0)
-    from d4py import run
-    from d4py.loader import load_workflow
-    print("RESULT " + json.dumps(run(load_workflow(sys.argv[1]), int(sys.argv[2])).outputs))
-    """
-)
-
 
 @pytest.fixture(scope="session")
 def dispel4py_121(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Download dispel4py 1.2.1; return (its venv's python, the unpacked wheel)."""
+    """Download dispel4py 1.2.1; return (a venv's python with it installed, its examples folder)."""
     root = tmp_path_factory.mktemp("dispel4py-1.2.1")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "download", "--no-deps", "dispel4py==1.2.1", "-d", str(root)], check=True)
-    (wheel,) = root.glob("dispel4py-1.2.1-*.whl")
-    unpacked = root / "wheel"
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(unpacked)
+    wheel = fetch_dispel4py_wheel(root)
     env = root / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "-q", "install", "--no-deps", str(wheel)], check=True)
     subprocess.run([str(python), "-m", "pip", "-q", "install", "networkx"], check=True)
-    return python, unpacked
+    return python, fetch_dispel4py_examples(tmp_path_factory.mktemp("examples"))
 
 
 def _outputs(
@@ -107,13 +90,8 @@ def _outputs(
     return json.loads(line[len("RESULT ") :])
 
 
-def _d4py(example: str, unpacked: Path, tmp_path: Path, iterations: int = ITERATIONS) -> dict[str, dict[str, list]]:
-    # Only the examples folder is visible: dispel4py itself is not importable here.
-    folder = tmp_path / "dispel4py"
-    if not folder.exists():
-        folder.mkdir()
-        (folder / "examples").symlink_to(unpacked / "dispel4py" / "examples")
-    return _outputs(Path(sys.executable), D4PY_DRIVER, example, tmp_path, iterations)
+def _d4py(example: str, examples: Path, iterations: int = ITERATIONS) -> dict[str, dict[str, list]]:
+    return run_example(example, examples, iterations=iterations)
 
 
 def _by_port(outputs: dict[str, dict[str, list]]) -> dict[tuple[str, str], Counter]:
@@ -122,27 +100,27 @@ def _by_port(outputs: dict[str, dict[str, list]]) -> dict[tuple[str, str], Count
 
 @pytest.mark.parametrize("example", DETERMINISTIC)
 def test_example_matches_dispel4py_121(example, dispel4py_121, tmp_path):
-    python, unpacked = dispel4py_121
+    python, examples = dispel4py_121
     reference = _outputs(python, REFERENCE_DRIVER, example, tmp_path)
     assert reference, "dispel4py 1.2.1 produced nothing"
-    assert _by_port(_d4py(example, unpacked, tmp_path)) == _by_port(reference)
+    assert _by_port(_d4py(example, examples)) == _by_port(reference)
 
 
 def test_one_to_all_reaches_both_instances(dispel4py_121, tmp_path):
     """1.2.1's simple forced one instance per PE; d4py's plan keeps numprocesses=2 on
     every backend, so each item reaches both instances, as it does under 1.2.1 multi."""
-    python, unpacked = dispel4py_121
+    python, examples = dispel4py_121
     reference = _by_port(_outputs(python, REFERENCE_DRIVER, "grouping_onetoall", tmp_path))
     doubled = {key: counts + counts for key, counts in reference.items()}
-    assert _by_port(_d4py("grouping_onetoall", unpacked, tmp_path)) == doubled
+    assert _by_port(_d4py("grouping_onetoall", examples)) == doubled
 
 
 @pytest.mark.parametrize(("example", "branches"), sorted(RANDOM_FILTERED.items()))
 def test_random_filter_examples_keep_their_invariants(example, branches, dispel4py_121, tmp_path):
-    python, unpacked = dispel4py_121
+    python, examples = dispel4py_121
     for outputs in (
         _outputs(python, REFERENCE_DRIVER, example, tmp_path, FILTERED_ITERATIONS),
-        _d4py(example, unpacked, tmp_path, FILTERED_ITERATIONS),
+        _d4py(example, examples, FILTERED_ITERATIONS),
     ):
         rows = [row for ports in outputs.values() for row in ports["output"]]
         assert 0 < len(rows) <= branches * FILTERED_ITERATIONS
@@ -168,18 +146,18 @@ def _fails_on_121(python: Path, example: str, cwd: Path, message: str) -> None:
 def test_composite_fails_on_121_and_runs_on_d4py(dispel4py_121, tmp_path):
     """1.2.1's flatten() adds nodes while iterating over them: networkx 2+ refuses, and
     networkx 1.x does not import on Python 3.11. d4py runs the chain."""
-    python, unpacked = dispel4py_121
+    python, examples = dispel4py_121
     _fails_on_121(python, "pipeline_composite", tmp_path, "dictionary changed size during iteration")
-    outputs = _d4py("pipeline_composite", unpacked, tmp_path)
+    outputs = _d4py("pipeline_composite", examples)
     assert outputs == {"PE_subtract3": {"output": [((i + 2) * 4) / 2 - 1 for i in range(1, ITERATIONS + 1)]}}
 
 
 def test_sieve_crashes_on_121_and_gives_the_primes_on_d4py(dispel4py_121, tmp_path):
     """1.2.1 calls NumberProducer._process(inputs) on a method that takes none; d4py
     accepts both signatures, so the sieve yields the 168 primes below 1000."""
-    python, unpacked = dispel4py_121
+    python, examples = dispel4py_121
     _fails_on_121(python, "sieveoferatosthenes", tmp_path, "takes 1 positional argument but 2 were given")
-    outputs = _d4py("sieveoferatosthenes", unpacked, tmp_path)
+    outputs = _d4py("sieveoferatosthenes", examples)
     primes = [n for n in range(2, 1000) if all(n % d for d in range(2, int(n**0.5) + 1))]
     (collected,) = [ports["output"] for pe, ports in outputs.items() if pe.startswith("PrimeCollector")]
     assert collected == primes and len(primes) == 168

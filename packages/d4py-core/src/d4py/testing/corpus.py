@@ -1,0 +1,101 @@
+"""dispel4py 1.2.1's example workflows, fetched at test time, for backend tests.
+
+    folder = fetch_dispel4py_examples(tmp_path)
+    outputs = run_example("split_merge", folder, backend="multi")
+
+The wheel comes from PyPI when called and is never stored in a repository.
+Each example runs in a fresh interpreter (PE ids are numbered per
+interpreter), with dispel4py itself not importable: only its examples are.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXAMPLES", "RANDOM_EXAMPLES", "fetch_dispel4py_examples", "fetch_dispel4py_wheel", "run_example"]
+
+PACKAGE = "dispel4py.examples.graph_testing"
+# Every workflow in dispel4py 1.2.1's examples/graph_testing.
+EXAMPLES = (
+    "delayed_pipeline",
+    "group_by",
+    "grouping_alltoone",
+    "grouping_onetoall",
+    "grouping_split_merge",
+    "large_teecopy",
+    "loopcopy",
+    "multi_producer",
+    "parallel_pipeline",
+    "partition_parallel_pipeline",
+    "pipeline_composite",
+    "pipeline_test",
+    "producer_tee",
+    "sieveoferatosthenes",
+    "split_merge",
+    "teecopy",
+    "unconnected_pipeline",
+    "word_count",
+    "word_count_filter",
+)
+# Examples that draw words from `random`: the same only within one seeded process
+# (CPython reseeds `random` in every forked child), so parallel runs differ.
+RANDOM_EXAMPLES = ("group_by", "grouping_split_merge", "word_count", "word_count_filter")
+
+_DRIVER = """
+import json, random, sys
+random.seed(0)
+from d4py import run
+from d4py.loader import load_workflow
+processes = None if sys.argv[4] == "-" else int(sys.argv[4])
+result = run(load_workflow(sys.argv[1]), int(sys.argv[2]), backend=sys.argv[3], processes=processes,
+             options=sys.argv[5:])
+print("RESULT " + json.dumps(result.outputs))
+"""
+
+
+def fetch_dispel4py_wheel(folder: Path) -> Path:
+    """Download the dispel4py 1.2.1 wheel from PyPI into ``folder``; return its path."""
+    found = list(folder.glob("dispel4py-1.2.1-*.whl"))
+    if not found:
+        command = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check"]
+        subprocess.run([*command, "--no-deps", "dispel4py==1.2.1", "-d", str(folder)], check=True)
+        found = list(folder.glob("dispel4py-1.2.1-*.whl"))
+    return found[0]
+
+
+def fetch_dispel4py_examples(folder: Path) -> Path:
+    """Unpack only ``dispel4py/examples`` of the 1.2.1 wheel under ``folder``; return ``folder``.
+
+    With ``folder`` as the working directory, ``dispel4py.examples...`` imports
+    while ``dispel4py`` itself resolves to d4py's compatibility layer.
+    """
+    wheel = fetch_dispel4py_wheel(folder)
+    with zipfile.ZipFile(wheel) as archive:
+        members = [name for name in archive.namelist() if name.startswith("dispel4py/examples/")]
+        archive.extractall(folder, members)
+    return folder
+
+
+def run_example(
+    name: str,
+    folder: Path,
+    backend: str = "simple",
+    iterations: int = 3,
+    processes: int | None = None,
+    options: Sequence[str] = (),
+) -> dict[str, dict[str, list[Any]]]:
+    """Run one example on ``backend`` in a fresh interpreter; return its outputs as JSON data."""
+    command = [sys.executable, "-c", _DRIVER, f"{PACKAGE}.{name}", str(iterations), backend]
+    command += ["-" if processes is None else str(processes), *options]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)
+    if done.returncode != 0:
+        raise AssertionError(f"{name} failed on {backend}:\n{done.stderr}")
+    (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    outputs: dict[str, dict[str, list[Any]]] = json.loads(line[len("RESULT ") :])
+    return outputs
