@@ -115,9 +115,7 @@ def _encode(key: Any) -> bytes:
     if isinstance(key, str):
         data = key.encode("utf-8", "surrogatepass")
         return b"s" + struct.pack(">I", len(data)) + data
-    if isinstance(key, bool):
-        return b"b1" if key else b"b0"
-    if isinstance(key, int):
+    if isinstance(key, int):  # bool too: True == 1, so they group together
         digits = str(key).encode()
         return b"i" + struct.pack(">I", len(digits)) + digits
     if isinstance(key, float):

@@ -24,6 +24,8 @@ from d4py.plan import Edge, Plan
 __all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instantiate"]
 
 Send = Callable[[Any], None]
+_MEMO_TYPES = (str, bytes, int)
+_MEMO_SIZE = 1 << 16
 ProcessFunction = Callable[[dict[str, Any]], Any]
 Wrapper = Callable[[ProcessFunction], ProcessFunction]
 
@@ -228,13 +230,24 @@ class Instance:
             return broadcast
         if kind == "group_by":
             key, fail = edge.grouping.key, self._failure
+            # Keys repeat: remember each str/bytes/int key's instance. Only these types, whose
+            # equality matches the digest's encoding exactly, so no two keys can share an entry wrongly.
+            remembered: dict[Any, int] = {}
 
             def by_key(item: Any) -> None:
                 try:
-                    digest = stable_digest(key(item))
+                    value = key(item)
+                    if type(value) in _MEMO_TYPES:
+                        index = remembered.get(value)
+                        if index is None:
+                            index = stable_digest(value) % count
+                            if len(remembered) < _MEMO_SIZE:
+                                remembered[value] = index
+                    else:
+                        index = stable_digest(value) % count
                 except Exception as error:
                     raise fail(f"routing output {edge.output!r} by {edge.grouping.describe()}", item, error) from error
-                targets[digest % count](item)
+                targets[index](item)
 
             return by_key
         # Round robin, starting at this instance's index so that senders spread out.

@@ -11,16 +11,34 @@ from d4py_multi.mailbox import Mailbox
 ITEM, END, OUTPUT, DONE, FAILED = range(5)
 
 
+_NO_PAYLOAD = frozenset({int, float, bool, complex, type(None)})
+_SIZED = frozenset({str, bytes, bytearray})
+
+
 def approximate_size(item: Any) -> int:
-    """A cheap estimate of an item's pickled size: large buffers count, small objects do not."""
-    size = getattr(item, "nbytes", None)
-    if isinstance(size, int):
-        return size
-    if isinstance(item, (bytes, bytearray, str)):
+    """A cheap estimate of an item's payload: strings and buffers count, scalars do not.
+
+    Looks one level into tuples and lists, where arrays usually travel with a key.
+    """
+    kind = type(item)
+    if kind in _NO_PAYLOAD:
+        return 0
+    if kind in _SIZED:
         return len(item)
-    if isinstance(item, (tuple, list)) and len(item) < 16:
-        return sum(approximate_size(part) for part in item)
-    return 0
+    if kind is tuple or kind is list:
+        total = 0
+        if len(item) < 16:
+            for part in item:
+                part_kind = type(part)
+                if part_kind not in _NO_PAYLOAD:
+                    total += len(part) if part_kind in _SIZED else _buffer_size(part)
+        return total
+    return _buffer_size(item)
+
+
+def _buffer_size(item: Any) -> int:
+    size = getattr(item, "nbytes", 0)
+    return size if isinstance(size, int) else 0
 
 
 class Outbox:
