@@ -55,3 +55,7 @@ def test_numpy_scalars_route_like_python_numbers():
 def test_keys_with_addresses_are_refused():
     with pytest.raises(TypeError, match="memory address"):
         stable_digest(object())
+
+
+def test_keys_that_are_equal_route_together():
+    assert stable_digest(True) == stable_digest(1) and stable_digest(False) == stable_digest(0)

@@ -116,7 +116,7 @@ def _encode(key: Any) -> bytes:
         data = key.encode("utf-8", "surrogatepass")
         return b"s" + struct.pack(">I", len(data)) + data
     if isinstance(key, int):  # bool too: True == 1, so they group together
-        digits = str(key).encode()
+        digits = str(int(key)).encode()
         return b"i" + struct.pack(">I", len(digits)) + digits
     if isinstance(key, float):
         if key.is_integer():

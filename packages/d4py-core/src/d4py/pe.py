@@ -41,6 +41,9 @@ class GenericPE:
         self.numprocesses = numprocesses
         self.name: str = type(self).__name__
         self.id: str = self.name
+        # Set by the runtime for each running copy: this copy's index among instance_count.
+        self.instance_index = 0
+        self.instance_count = 1
         # Installed by the runtime for the duration of a run; see d4py.runtime.
         self._emitters: dict[str, Emitter] = {}
 

@@ -89,6 +89,8 @@ class Instance:
     ) -> None:
         self.plan, self.pe_id, self.index, self.pe = plan, pe_id, index, pe
         self.transport = transport
+        # Which copy this is, for PEs that split work among their instances themselves.
+        pe.instance_index, pe.instance_count = index, plan.nodes[pe_id].instances
         self.count = 0
         self.finished = False
         self._awaiting = plan.expected_ends(pe_id, index)

@@ -223,6 +223,16 @@ class BackendContract:
         assert sum(items for _, _, items in rows) == 30
         assert len(rows) == self._instances_of(graph, life)
 
+    def test_each_instance_knows_its_index_and_count(self) -> None:
+        graph = WorkflowGraph()
+        source, who = p.Numbers(40), p.WhoAmI(numprocesses=3)
+        graph.connect(source, "output", who, "input")
+        rows = self.run(graph).output(who.id)
+        count = self._instances_of(graph, who)
+        assert sorted(index for index, _, _ in rows) == list(range(count))
+        assert {total for _, total, _ in rows} == {count}
+        assert sum(seen for _, _, seen in rows) == 40
+
     def _instances_of(self, graph: WorkflowGraph, pe: Any) -> int:
         from d4py.plan import build_plan
 

@@ -233,3 +233,19 @@ class Sink(ConsumerPE):
 
     def _process(self, data: Any) -> None:
         return None
+
+
+class WhoAmI(GenericPE):
+    """Emit ``(instance_index, instance_count, items seen)`` once, at the end."""
+
+    def __init__(self, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input")
+        self._add_output("output")
+        self.seen = 0
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        self.seen += 1
+
+    def _postprocess(self) -> None:
+        self.write("output", (self.instance_index, self.instance_count, self.seen))
