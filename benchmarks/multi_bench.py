@@ -113,7 +113,33 @@ def backpressure(lengths: list[int], dispel4py_lengths: list[int]) -> None:
     print()
 
 
+def xcorr(stations: int, repeat: int) -> None:
+    env = {"BENCH_STATIONS": str(stations)}
+    script = [sys.executable, str(WORKLOADS / "xcorr_script.py")]
+    rows = {
+        "plain NumPy script, one core": min(
+            (measure(script, {**os.environ, **env}) for _ in range(repeat)), key=lambda f: f["seconds"]
+        ),
+        "d4py simple": _d4py("xcorr.py", "simple", env, repeat),
+        "d4py multi (2 Prepare, 2 CrossCorrelate instances)": _d4py("xcorr.py", "multi", env, repeat),
+    }
+    reference = rows["plain NumPy script, one core"]["seconds"]
+    pairs = stations * (stations - 1) // 2
+    print(
+        f"## multi: cross-correlation, {stations} stations of 2^15 samples, {pairs:,} pairs "
+        f"(lags checked against the injected delays), best of {repeat}"
+    )
+    print()
+    print("| system | seconds | ms per pair | script / this |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, figures in rows.items():
+        seconds = figures["seconds"]
+        print(f"| {name} | {seconds:.3f} | {seconds / pairs * 1e3:.3f} | {reference / seconds:.2f}× |")
+    print()
+
+
 def main(repeat: int = 3) -> None:
     pipeline(200_000, repeat)
     wordcount(20_000, repeat)
     backpressure([100_000, 1_000_000], [100_000, 300_000])
+    xcorr(100, repeat)

@@ -111,11 +111,16 @@ def test_ctrl_c_ends_every_process(tmp_path):
         text=True,
         start_new_session=True,
     )
-    assert process.stderr is not None
-    assert process.stderr.readline().strip() == "ready"  # a worker is inside process() and blocks there
-    assert len(_processes_with(marker)) >= 2  # the driver and the blocked worker (the producer may be done)
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
-    assert _processes_with(marker) == []
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().strip() == "ready"  # a worker is inside process() and blocks there
+        assert len(_processes_with(marker)) >= 2  # the driver and the blocked worker (the producer may be done)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert _processes_with(marker) == []
+    finally:  # whatever failed above, leave nothing running
+        for pid in _processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
+        process.wait()
