@@ -110,7 +110,8 @@ def test_wrong_port_in_connect_is_a_usage_error(cli, tmp_path):
     )
     done = cli("run", "badport.py", cwd=tmp_path)
     assert done.returncode == 2
-    assert "has no output 'out'; its outputs are: 'output'" in done.stderr
+    assert "has no output 'out'; its outputs are: 'output' (at badport.py line 4)" in done.stderr
+    assert "importing workflow" not in done.stderr
 
 
 def test_check_reports_the_plan(cli):

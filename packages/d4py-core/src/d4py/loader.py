@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from d4py import _compat
-from d4py._exceptions import WorkflowLoadError
+from d4py._exceptions import D4pyError, WorkflowLoadError
 from d4py.graph import WorkflowGraph
 
 __all__ = ["find_graph", "load_module", "load_workflow"]
@@ -35,6 +35,8 @@ def load_module(target: str) -> ModuleType:
         return importlib.import_module(target)
     except WorkflowLoadError:
         raise
+    except D4pyError as error:  # e.g. a wrong port in connect(): say it as it is, and where
+        raise type(error)(f"{error} ({_where(error, target)})") from None
     except ModuleNotFoundError as error:
         if error.name and (target == error.name or target.startswith(error.name + ".")):
             raise WorkflowLoadError(
@@ -61,6 +63,19 @@ def _load_path(path: Path) -> ModuleType:
     sys.modules[name] = module  # so that PEs defined in it can be pickled by parallel backends
     spec.loader.exec_module(module)
     return module
+
+
+def _where(error: BaseException, target: str) -> str:
+    """The last line of the workflow's own code in the traceback, as 'file line N'."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not _is_library(f.filename)]
+    if not frames:
+        return f"while loading {target}"
+    last = frames[-1]
+    return f"at {Path(last.filename).name} line {last.lineno}"
+
+
+def _is_library(filename: str) -> bool:
+    return "importlib" in filename or str(Path(__file__).parent) in str(Path(filename).resolve())
 
 
 def _import_failure(target: str, error: BaseException) -> WorkflowLoadError:
