@@ -39,6 +39,9 @@ def plain_python(items: int, stages: int) -> Callable[[], int]:
 def with_library(system: str, items: int, stages: int) -> Callable[[], int]:
     if system == "d4py":
         from d4py import ConsumerPE, IterativePE, ProducerPE, WorkflowGraph, run
+        from d4py.plugins import backend_registry
+
+        backend_registry()  # load plugins now: a one-time import, not part of a run
 
         def execute(graph: WorkflowGraph, producer: ProducerPE) -> None:
             run(graph)
