@@ -81,3 +81,22 @@ def test_end_of_stream_is_awaited_per_edge_and_upstream_instance():
     edge = plan.incoming[last.id][0]
     assert plan.expected_ends(last.id, 1) == {(edge.index, s) for s in range(3)}
     assert plan.expected_ends(source.id, 0) == set()
+
+
+def test_poolable_partitions_are_stateless_shuffled_and_not_roots():
+    source, stateless, keyed, total = Numbers(1), Add(1), KeyCounter([0]), Summary()
+    graph = WorkflowGraph()
+    graph.connect(source, "output", stateless, "input")
+    graph.connect(stateless, "output", keyed, "input")
+    graph.connect(stateless, "output", total, "input")
+    plan = build_plan(graph, fuse=False)
+    poolable = {pe_id for pe_id, node in plan.nodes.items() if plan.poolable(node.partition)}
+    assert poolable == {stateless.id}  # root, group_by and postprocess each pin a PE
+
+
+def test_declared_state_pins_a_pe():
+    class Remembers(Add):
+        stateful = True
+
+    plan = build_plan(_chain(Numbers(1), Remembers(1)), fuse=False)
+    assert not any(plan.poolable(i) for i in range(len(plan.partitions)))

@@ -13,3 +13,9 @@ class TestMultiSpawn(BackendContract):
     backend = "multi"
     options = ("start_method=spawn",)
     processes = 8
+
+
+class TestMultiDynamic(BackendContract):
+    backend = "multi"
+    options = ("mode=dynamic", "pool_size=3")
+    processes = 8

@@ -88,6 +88,30 @@ def test_a_killed_worker_fails_the_run_naming_its_pe():
     assert multiprocessing.active_children() == [] and _children() == []
 
 
+def test_a_raising_pe_in_a_dynamic_pool_fails_the_run_naming_pe_and_item():
+    graph = WorkflowGraph()
+    source, faulty, after = Numbers(40), Fails(bad=13), Pass()
+    graph.connect(source, "output", faulty, "input")
+    graph.connect(faulty, "output", after, "input")
+    graph.partitions = [[source], [faulty], [after]]
+    with pytest.raises(PEFailure) as caught:
+        run(graph, backend="multi", options=["mode=dynamic", "pool_size=2"])
+    assert caught.value.pe_id == faulty.id
+    assert caught.value.item_text == "{'input': 13}"
+    assert multiprocessing.active_children() == [] and _children() == []
+
+
+def test_a_killed_pool_worker_fails_the_run_naming_its_pe():
+    graph = WorkflowGraph()
+    source, killer, after = Numbers(20), KillsItsWorker(), Pass()
+    graph.connect(source, "output", killer, "input")
+    graph.connect(killer, "output", after, "input")
+    graph.partitions = [[source], [killer], [after]]
+    with pytest.raises(RunFailed, match=rf"the worker running PE '{killer.id}' \(instance 0, pid \d+\) died"):
+        run(graph, backend="multi", options=["mode=dynamic", "pool_size=1"])
+    assert multiprocessing.active_children() == [] and _children() == []
+
+
 def test_partitions_that_feed_each_other_are_refused():
     graph = WorkflowGraph()
     a, b, c = Numbers(3), Pass(), Pass()

@@ -16,6 +16,7 @@ from d4py._exceptions import PortError
 
 __all__ = [
     "BasePE",
+    "keeps_state",
     "ConsumerPE",
     "GenericPE",
     "IterativePE",
@@ -34,6 +35,10 @@ Emitter = Callable[[Any], None]
 
 class GenericPE:
     """Base class of every PE: override ``process`` or ``_process``."""
+
+    #: Set True on a PE that carries state from one item to the next, so that
+    #: dynamic backends keep each instance in place instead of pooling its work.
+    stateful: ClassVar[bool] = False
 
     def __init__(self, numprocesses: int = 1) -> None:
         self.inputconnections: dict[str, dict[str, Any]] = {}
@@ -218,3 +223,9 @@ class SimpleFunctionPE(IterativePE):
         if self.compute_fn is None:
             raise TypeError(f"SimpleFunctionPE '{self.id}' has no compute_fn")
         return self.compute_fn(data, **self.params)
+
+
+def keeps_state(pe: GenericPE) -> bool:
+    """Whether ``pe`` says it carries state, or emits at the end (which needs state)."""
+    cls = type(pe)
+    return pe.stateful or cls.postprocess is not GenericPE.postprocess or cls._postprocess is not GenericPE._postprocess

@@ -18,7 +18,7 @@ from d4py.contracts import check_assignable, check_key_fits
 from d4py.graph import Connection, WorkflowGraph
 from d4py.groupings import SHUFFLE, Grouping, parse_grouping
 from d4py.inputs import RunInput, resolve_inputs
-from d4py.pe import GROUPING, TYPE, GenericPE
+from d4py.pe import GROUPING, TYPE, GenericPE, keeps_state
 
 __all__ = ["Edge", "Node", "Plan", "build_plan"]
 
@@ -86,6 +86,20 @@ class Plan:
             ends.update((edge.index, s) for s in sources)
         return ends
 
+    def poolable(self, partition: int) -> bool:
+        """Whether any worker may run this partition's items: no roots, only shuffled inputs, no state.
+
+        Dynamic backends pool such partitions; every other partition keeps its
+        planned instances in place.
+        """
+        members = self.partitions[partition]
+        return all(
+            pe_id in self.incoming
+            and all(e.grouping == SHUFFLE for e in self.incoming[pe_id])
+            and not keeps_state(self.nodes[pe_id].pe)
+            for pe_id in members
+        )
+
     def total_instances(self) -> int:
         return sum(node.instances for node in self.nodes.values())
 
@@ -116,7 +130,7 @@ def build_plan(
     _check_types(by_id, edges)
     counts = _instance_counts(by_id, edges, processes)
     nodes = {pe_id: Node(pe_id, by_id[pe_id], counts[pe_id]) for pe_id in order}
-    partitions = _partitions(graph, nodes, edges) if (fuse or graph.partitions) else [[i] for i in nodes]
+    partitions = _partitions(graph, nodes, edges, fuse)
     local_edges = _local_edges(nodes, edges, partitions)
     edges = [Edge(e.index, e.source, e.output, e.target, e.input, e.grouping, e.index in local_edges) for e in edges]
     roots = [pe_id for pe_id in order if all(e.target != pe_id for e in edges)]
@@ -201,8 +215,8 @@ def _instance_counts(by_id: dict[str, GenericPE], edges: list[Edge], processes: 
     return declared
 
 
-def _partitions(graph: WorkflowGraph, nodes: dict[str, Node], edges: list[Edge]) -> list[list[str]]:
-    """Group PEs that share a process: explicit ``graph.partitions`` or fused chains."""
+def _partitions(graph: WorkflowGraph, nodes: dict[str, Node], edges: list[Edge], fuse: bool) -> list[list[str]]:
+    """Group PEs that share a process: explicit ``graph.partitions``, else fused chains (when ``fuse``)."""
     assigned: dict[str, int] = {}
     groups: list[list[str]] = []
     for pes in graph.partitions or []:
@@ -215,7 +229,7 @@ def _partitions(graph: WorkflowGraph, nodes: dict[str, Node], edges: list[Edge])
                 raise GraphError(f"PE '{pe_id}' appears in two partitions")
             assigned[pe_id] = len(groups)
         groups.append(ids)
-    if not graph.partitions:
+    if fuse and not graph.partitions:
         for e in _fusable(nodes, edges):
             a, b = assigned.get(e.source), assigned.get(e.target)
             if a is None and b is None:

@@ -27,8 +27,9 @@ from d4py import Backend, RunFailed, RunResult, UsageError
 from d4py.backend import OutputCollector
 from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import DONE, FAILED, OUTPUT
-from d4py_multi.worker import WorkerSpec, run_worker
+from d4py_multi.outbox import DONE, FAILED, FINISHED, OUTPUT, POOL_END, POOL_IDLE
+from d4py_multi.pool import PoolCoordinator
+from d4py_multi.worker import Pool, WorkerSpec, run_worker
 
 __all__ = ["MultiBackend", "MultiOptions"]
 
@@ -37,6 +38,8 @@ __all__ = ["MultiBackend", "MultiOptions"]
 class MultiOptions:
     """Options of the multi backend (``-o key=value``)."""
 
+    mode: Literal["static", "dynamic"] = "static"  # dynamic: stateless partitions share a growing pool
+    pool_size: int | None = None  # dynamic: most workers per pool (None: the number of cores)
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: the platform's default
     batch_items: int = 1024  # send a batch once it holds this many messages ...
     batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
@@ -71,9 +74,17 @@ class MultiBackend(Backend):
         started = time.perf_counter()
         options: MultiOptions = self.options
         context = multiprocessing.get_context(options.start_method)
-        workers = [(p, k) for p, members in enumerate(plan.partitions) for k in range(plan.nodes[members[0]].instances)]
+        pooled = {p for p in range(len(plan.partitions)) if options.mode == "dynamic" and plan.poolable(p)}
+        workers = [
+            (p, k)
+            for p, members in enumerate(plan.partitions)
+            if p not in pooled
+            for k in range(plan.nodes[members[0]].instances)
+        ]
         mailboxes = [Mailbox(context) for _ in workers]
         driver = Mailbox(context)
+        pools = {p: Pool(Mailbox(context, shared=True), context.Value("q", 0)) for p in pooled}
+        controls: list[Mailbox] = []
         common: dict[str, Any] = {
             "plan_bytes": cloudpickle.dumps(plan),
             "worker_of": {worker: number for number, worker in enumerate(workers)},
@@ -84,19 +95,40 @@ class MultiBackend(Backend):
             "flush_seconds": options.flush_ms / 1000,
             "log_level": _pe_log_level(),
             "driver_pid": os.getpid(),
+            "pools": pools,
         }
         processes: list[BaseProcess] = []
-        supervisor = _Supervisor(plan, workers, processes, driver)
+        supervisor = _Supervisor(plan, list(workers), processes, driver)
+
+        def start(spec: WorkerSpec) -> None:
+            process = context.Process(target=run_worker, args=(spec,), name=f"d4py-multi-{spec.number}", daemon=True)
+            process.start()
+            processes.append(process)
+            supervisor.pending.add(spec.number)
+
+        pool_sizes: dict[int, int] = dict.fromkeys(pools, 0)
+
+        def start_pool_worker(partition: int) -> tuple[int, Mailbox]:
+            number, index, control = len(processes), pool_sizes[partition], Mailbox(context)
+            pool_sizes[partition] += 1
+            controls.append(control)
+            supervisor.workers.append((partition, index))
+            start(WorkerSpec(number=number, partition=partition, index=index, control=control, **common))
+            return number, control
+
         try:
             for number, (partition, index) in enumerate(workers):
-                spec = WorkerSpec(number=number, partition=partition, index=index, **common)
-                process = context.Process(target=run_worker, args=(spec,), name=f"d4py-multi-{number}", daemon=True)
-                process.start()
-                processes.append(process)
+                start(WorkerSpec(number=number, partition=partition, index=index, **common))
+            if pools:
+                size = options.pool_size or os.cpu_count() or 1
+                supervisor.pools = PoolCoordinator(
+                    plan, pools, mailboxes, common["worker_of"], start_pool_worker, size, options.batch_items
+                )
+                supervisor.pools.start()
             supervisor.watch()
         finally:
             _stop(processes)
-            for box in [*mailboxes, driver]:
+            for box in [*mailboxes, driver, *controls, *(pool.queue for pool in pools.values())]:
                 box.close()
         return RunResult(supervisor.collector.result(), supervisor.counts, time.perf_counter() - started, self.name)
 
@@ -108,13 +140,18 @@ class _Supervisor:
         self.plan, self.workers, self.processes, self.driver = plan, workers, processes, driver
         self.collector = OutputCollector(list(plan.nodes))
         self.counts = dict.fromkeys(plan.nodes, 0)
-        self.pending = set(range(len(workers)))
+        self.pending: set[int] = set()
+        self.pools: PoolCoordinator | None = None
 
     def watch(self) -> None:
         while self.pending:
             sentinels = {self.processes[n].sentinel: n for n in self.pending}
-            ready = wait([self.driver.connection, *sentinels])
+            # While a pool may grow, look at its queue a few times a second; otherwise just wait.
+            timeout = 0.02 if self.pools is not None and self.pools.growing else None
+            ready = wait([self.driver.connection, *sentinels], timeout)
             self._drain()
+            if self.pools is not None:
+                self.pools.grow()
             for handle in ready:
                 number = sentinels.get(handle) if isinstance(handle, int) else None
                 if number is not None and number in self.pending:
@@ -139,6 +176,12 @@ class _Supervisor:
                 self.counts[pe_id] += count
         elif kind == FAILED:
             raise message[2]
+        elif self.pools is not None and kind == POOL_END:
+            self.pools.upstream_ended(*message[1:])
+        elif self.pools is not None and kind == POOL_IDLE:
+            self.pools.check(message[1])
+        elif self.pools is not None and kind == FINISHED:
+            self.pools.worker_finished(message[1])
 
     def _describe(self, number: int) -> str:
         partition, index = self.workers[number]

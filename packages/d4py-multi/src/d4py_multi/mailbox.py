@@ -19,11 +19,12 @@ _COUNT = struct.Struct("!I")
 
 
 class Mailbox:
-    """The inbound channel of one process."""
+    """The inbound channel of one process, or with ``shared=True`` of a pool of readers."""
 
-    def __init__(self, context: BaseContext) -> None:
+    def __init__(self, context: BaseContext, shared: bool = False) -> None:
         self.reader, self.writer = context.Pipe(duplex=False)
         self.lock = context.Lock()
+        self.read_lock = context.Lock() if shared else None
 
     def send(self, batch: list[Any]) -> None:
         """Send one batch; blocks while the reader is behind."""
@@ -45,6 +46,16 @@ class Mailbox:
         payload = memoryview(message)[_COUNT.size + 8 * count :]
         batch: list[Any] = pickle.loads(payload, buffers=buffers)
         return batch
+
+    def take(self) -> list[Any] | None:
+        """Receive one batch if one is still waiting once this reader's turn comes; else None.
+
+        For shared mailboxes: readers woken together take turns, and those who
+        find the pipe empty get None.
+        """
+        assert self.read_lock is not None, "take() is for shared mailboxes"
+        with self.read_lock:
+            return self.receive() if self.reader.poll() else None
 
     def _receive_buffer(self, size: int) -> bytearray:
         if size == 0:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from d4py_multi.mailbox import Mailbox
 
-# Message kinds inside a batch.
-ITEM, END, OUTPUT, DONE, FAILED = range(5)
+# Message kinds inside a batch. The last four are dynamic mode's pool bookkeeping.
+ITEM, END, OUTPUT, DONE, FAILED, POOL_END, POOL_IDLE, FINISH, FINISHED = range(9)
 
 
 _NO_PAYLOAD = frozenset({int, float, bool, complex, type(None)})
@@ -44,8 +45,11 @@ def _buffer_size(item: Any) -> int:
 class Outbox:
     """Collects messages for one mailbox and sends them in batches."""
 
-    def __init__(self, mailbox: Mailbox, max_items: int, max_bytes: int, max_age: float) -> None:
+    def __init__(
+        self, mailbox: Mailbox, max_items: int, max_bytes: int, max_age: float, depth: Synchronized[int] | None = None
+    ) -> None:
         self.mailbox = mailbox
+        self.depth = depth  # a pool's count of items sent and not yet processed
         self.max_items, self.max_bytes, self.max_age = max_items, max_bytes, max_age
         self.batch: list[tuple[Any, ...]] = []
         self.size = 0
@@ -69,4 +73,8 @@ class Outbox:
         """Send whatever is queued."""
         if self.batch:
             batch, self.batch, self.size = self.batch, [], 0
+            if self.depth is not None:
+                items = sum(1 for message in batch if message[0] == ITEM)
+                with self.depth.get_lock():  # counted before sending, so it never drops below zero
+                    self.depth.value += items
             self.mailbox.send(batch)

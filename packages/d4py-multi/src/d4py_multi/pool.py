@@ -1,0 +1,104 @@
+"""Dynamic mode, driver side: grow the pools with their queues, and end them by end-of-stream.
+
+A pooled partition's items wait in one shared queue, and any of its pool
+workers may take them. The driver starts one pool worker per pool, and
+another whenever the queue holds more than a batch and the pool is below its
+size limit. The pool ends when every upstream instance has ended (their ends
+are forwarded to the driver) and no item is pending: then each pool worker
+runs postprocess, flushes what it wrote and says so, and the driver sends the
+pool's end-of-stream downstream on behalf of the partition's planned instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from d4py.plan import Plan
+from d4py_multi.mailbox import Mailbox
+from d4py_multi.outbox import END, FINISH
+from d4py_multi.worker import Pool
+
+
+class PoolCoordinator:
+    """The driver's view of every pool: which ends have come, who works for it, when it is done."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        pools: dict[int, Pool],
+        mailboxes: list[Mailbox],
+        worker_of: dict[tuple[int, int], int],
+        start_worker: Callable[[int], tuple[int, Mailbox]],
+        max_workers: int,
+        grow_at: int,
+    ) -> None:
+        self.plan, self.pools, self.mailboxes, self.worker_of = plan, pools, mailboxes, worker_of
+        self.start_worker, self.max_workers, self.grow_at = start_worker, max_workers, grow_at
+        self.expected: dict[int, set[tuple[int, int]]] = {p: self._entry_ends(p) for p in pools}
+        self.ended: dict[int, set[tuple[int, int]]] = {p: set() for p in pools}
+        self.workers: dict[int, dict[int, Mailbox]] = {p: {} for p in pools}
+        self.finishing: dict[int, set[int]] = {}
+
+    def _entry_ends(self, partition: int) -> set[tuple[int, int]]:
+        members = set(self.plan.partitions[partition])
+        return {
+            (edge.index, source)
+            for edge in self.plan.edges
+            if edge.target in members and edge.source not in members
+            for source in range(self.plan.nodes[edge.source].instances)
+        }
+
+    def start(self) -> None:
+        for partition in self.pools:
+            self._add_worker(partition)
+
+    def _add_worker(self, partition: int) -> None:
+        number, control = self.start_worker(partition)
+        self.workers[partition][number] = control
+
+    @property
+    def growing(self) -> bool:
+        """Whether some pool may still grow, so the driver should look at the queues now and then."""
+        return any(p not in self.finishing and len(w) < self.max_workers for p, w in self.workers.items())
+
+    def grow(self) -> None:
+        """Add a worker to each pool whose queue holds more than a batch, up to the limit."""
+        for partition, pool in self.pools.items():
+            room = len(self.workers[partition]) < self.max_workers
+            if partition not in self.finishing and room and pool.depth.value > self.grow_at:
+                self._add_worker(partition)
+
+    def upstream_ended(self, partition: int, edge_index: int, source: int) -> None:
+        self.ended[partition].add((edge_index, source))
+        self.check(partition)
+
+    def check(self, partition: int) -> None:
+        """Tell the pool to finish once all its inputs have ended and nothing is pending."""
+        done = self.ended[partition] >= self.expected[partition] and self.pools[partition].depth.value == 0
+        if done and partition not in self.finishing:
+            self.finishing[partition] = set(self.workers[partition])
+            for control in self.workers[partition].values():
+                control.send([(FINISH,)])
+
+    def worker_finished(self, number: int) -> None:
+        for partition, waiting in self.finishing.items():
+            if number in waiting:
+                waiting.discard(number)
+                if not waiting:
+                    self._end_downstream(partition)
+                return
+
+    def _end_downstream(self, partition: int) -> None:
+        """Send the end-of-stream marks the partition's planned instances would have sent."""
+        members = set(self.plan.partitions[partition])
+        for edge in self.plan.edges:
+            if edge.source not in members or edge.target in members:
+                continue
+            target_partition = self.plan.nodes[edge.target].partition
+            sources = range(self.plan.nodes[edge.source].instances)
+            if target_partition in self.pools:
+                self.pools[target_partition].queue.send([(END, edge.index, s, None) for s in sources])
+            else:
+                for target in range(self.plan.nodes[edge.target].instances):
+                    box = self.mailboxes[self.worker_of[(target_partition, target)]]
+                    box.send([(END, edge.index, target, s) for s in sources])
