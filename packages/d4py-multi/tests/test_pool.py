@@ -5,10 +5,11 @@ from __future__ import annotations
 import multiprocessing
 
 from d4py import WorkflowGraph
+from d4py.batching import END
 from d4py.plan import build_plan
 from d4py.testing.pes import Numbers, Pass
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import END, FINISH
+from d4py_multi.outbox import FINISH
 from d4py_multi.pool import PoolCoordinator
 from d4py_multi.worker import Pool
 

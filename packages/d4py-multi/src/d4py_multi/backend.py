@@ -9,7 +9,6 @@ returns or raises.
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import signal
@@ -20,14 +19,15 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
 import cloudpickle
-import networkx as nx
 import pluggy
 
-from d4py import Backend, RunFailed, RunResult, UsageError
+from d4py import Backend, RunFailed, RunResult
 from d4py.backend import OutputCollector
+from d4py.batching import DONE, FAILED, OUTPUT
 from d4py.plan import Plan
+from d4py.worker import pe_log_level, refuse_partition_cycles, slots
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import DONE, FAILED, FINISHED, OUTPUT, POOL_END, POOL_IDLE
+from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE
 from d4py_multi.pool import PoolCoordinator
 from d4py_multi.worker import Pool, WorkerSpec, run_worker
 
@@ -55,32 +55,14 @@ class MultiBackend(Backend):
 
     def check(self, plan: Plan) -> None:
         """Refuse explicit partitions that feed each other, which could deadlock bounded pipes."""
-        between = nx.DiGraph()
-        for edge in plan.edges:
-            source, target = plan.nodes[edge.source].partition, plan.nodes[edge.target].partition
-            if source != target:
-                between.add_edge(source, target)
-        try:
-            cycle = nx.find_cycle(between)
-        except nx.NetworkXNoCycle:
-            return
-        groups = " and ".join("[" + ", ".join(plan.partitions[p]) + "]" for p, _ in cycle)
-        raise UsageError(
-            f"backend 'multi' cannot run partitions that feed each other ({groups}); "
-            "change graph.partitions so that items flow one way between them"
-        )
+        refuse_partition_cycles(plan, self.name)
 
     def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
         started = time.perf_counter()
         options: MultiOptions = self.options
         context = multiprocessing.get_context(options.start_method)
         pooled = {p for p in range(len(plan.partitions)) if options.mode == "dynamic" and plan.poolable(p)}
-        workers = [
-            (p, k)
-            for p, members in enumerate(plan.partitions)
-            if p not in pooled
-            for k in range(plan.nodes[members[0]].instances)
-        ]
+        workers = [(p, k) for p, k in slots(plan) if p not in pooled]
         mailboxes = [Mailbox(context) for _ in workers]
         driver = Mailbox(context)
         pools = {p: Pool(Mailbox(context, shared=True), context.Value("q", 0)) for p in pooled}
@@ -93,7 +75,7 @@ class MultiBackend(Backend):
             "batch_items": options.batch_items,
             "batch_bytes": options.batch_bytes,
             "flush_seconds": options.flush_ms / 1000,
-            "log_level": _pe_log_level(),
+            "log_level": pe_log_level(),
             "driver_pid": os.getpid(),
             "pools": pools,
         }
@@ -206,9 +188,3 @@ def _stop(processes: list[BaseProcess]) -> None:
         if process.is_alive():
             process.kill()
             process.join()
-
-
-def _pe_log_level() -> int | None:
-    """The level at which PE log messages are shown in this process, for the workers to match."""
-    logger = logging.getLogger("d4py.pe")
-    return logger.getEffectiveLevel() if logger.handlers else None

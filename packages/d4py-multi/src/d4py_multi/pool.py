@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from d4py.batching import END
 from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import END, FINISH
+from d4py_multi.outbox import FINISH
 from d4py_multi.worker import Pool
 
 

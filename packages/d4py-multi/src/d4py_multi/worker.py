@@ -1,30 +1,24 @@
-"""A worker process: the instances of one partition at one index, on the shared runtime."""
+"""A worker process: the instances of one partition at one index, hosted by core's PartitionHost."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import sys
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any
 
 import cloudpickle
 
 from d4py import _compat
-from d4py._exceptions import D4pyError, RunFailed
+from d4py.batching import DONE, END, FAILED, ITEM, Outbox, approximate_size
 from d4py.plan import Edge, Plan
-from d4py.plugins import make_plugin_manager
-from d4py.runtime import Instance, InstanceInfo
+from d4py.runtime import Send
+from d4py.worker import HostTransport, PartitionHost, keep_freed_memory, portable_error, show_pe_logs
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import DONE, END, FAILED, FINISHED, ITEM, OUTPUT, POOL_END, POOL_IDLE, Outbox, approximate_size
-
-Send = Callable[[Any], None]
+from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE, counting
 
 
 @dataclass(frozen=True)
@@ -59,51 +53,40 @@ class WorkerSpec:
     control: Mailbox | None = None
 
 
-class _PipeTransport:
-    """Delivers locally by direct call, and to other workers through their outboxes."""
+class _PipeTransport(HostTransport):
+    """Core's host transport over mailboxes, plus dynamic mode's shared pool queues."""
 
-    def __init__(self, spec: WorkerSpec, plan: Plan, instances: dict[tuple[str, int], Instance]) -> None:
-        self.spec, self.plan, self.instances = spec, plan, instances
+    def __init__(self, spec: WorkerSpec, plan: Plan) -> None:
         limits = (spec.batch_items, spec.batch_bytes, spec.flush_seconds)
-        self.outboxes = {number: Outbox(box, *limits) for number, box in enumerate(spec.mailboxes)}
-        self.pool_outboxes = {p: Outbox(pool.queue, *limits, depth=pool.depth) for p, pool in spec.pools.items()}
-        self.to_driver = Outbox(spec.driver, *limits)
+        outboxes = {number: Outbox(box.send, *limits) for number, box in enumerate(spec.mailboxes)}
 
-    def _worker(self, pe_id: str, index: int) -> int:
-        return self.spec.worker_of[(self.plan.nodes[pe_id].partition, index)]
+        def outbox_for(pe_id: str, index: int) -> Outbox:
+            return outboxes[spec.worker_of[(plan.nodes[pe_id].partition, index)]]
+
+        super().__init__(plan, outbox_for, Outbox(spec.driver.send, *limits))
+        self.pool_outboxes = {
+            p: Outbox(counting(pool.queue.send, pool.depth), *limits) for p, pool in spec.pools.items()
+        }
+        self.outboxes[:0] = self.pool_outboxes.values()
+        self.pool_copy = spec.control is not None
 
     def deliver(self, edge: Edge, target: int) -> Send:
-        local = self.instances.get((edge.target, target))
-        if local is not None:
-            return local.receiver(edge.input)
-        edge_index = edge.index
         pooled = self.pool_outboxes.get(self.plan.nodes[edge.target].partition)
-        if pooled is not None:  # any pool worker may take it: the target index does not matter
-            put_pooled = pooled.put
-            return lambda item: put_pooled((ITEM, edge_index, 0, item), approximate_size(item))
-        put = self.outboxes[self._worker(edge.target, target)].put
-        return lambda item: put((ITEM, edge_index, target, item), approximate_size(item))
+        if pooled is None:
+            return super().deliver(edge, target)
+        put, edge_index = pooled.put, edge.index  # any pool worker may take it: the target index does not matter
+        return lambda item: put((ITEM, edge_index, 0, item), approximate_size(item))
 
     def end(self, edge: Edge, target: int, source: int) -> None:
-        local = self.instances.get((edge.target, target))
-        if local is not None:
-            local.end_of_input(edge.index, source)
-        elif self.spec.control is not None:
+        if (edge.target, target) in self.instances:
+            super().end(edge, target, source)
+        elif self.pool_copy:
             pass  # a pool copy's ends are the driver's to send, once the whole pool has finished
         elif (pooled := self.pool_outboxes.get(self.plan.nodes[edge.target].partition)) is not None:
             if target == 0:  # once per edge and source: the pool is one consumer
                 pooled.put((END, edge.index, source, None))
         else:
-            self.outboxes[self._worker(edge.target, target)].put((END, edge.index, target, source))
-
-    def collect(self, pe_id: str, port: str) -> Send:
-        put = self.to_driver.put
-        return lambda item: put((OUTPUT, pe_id, port, item), approximate_size(item))
-
-    def flush(self) -> None:
-        for outbox in [*self.outboxes.values(), *self.pool_outboxes.values()]:
-            outbox.flush()
-        self.to_driver.flush()
+            super().end(edge, target, source)
 
 
 def run_worker(spec: WorkerSpec) -> None:
@@ -111,75 +94,40 @@ def run_worker(spec: WorkerSpec) -> None:
     # Ctrl-C goes to the whole process group; the driver decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(spec.driver_pid)
-    _keep_freed_memory()
+    keep_freed_memory()
     _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
     if spec.log_level is not None:
-        _log_to_stderr(spec.log_level)
+        show_pe_logs(spec.log_level)
     try:
+        # Unpickled here, so the plan's PE objects are this worker's own instances.
         plan: Plan = cloudpickle.loads(spec.plan_bytes)
+        transport = _PipeTransport(spec, plan)
+        host = PartitionHost(plan, spec.partition, spec.index, transport)
+        host.start()
         if spec.control is None:
-            transport, counts = _run(spec, plan)
+            _run(spec, host)
             transport.flush()
-            spec.driver.send([(DONE, spec.number, counts)])
+            spec.driver.send([(DONE, spec.number, host.counts())])
         else:
-            transport, counts = _run_pooled(spec, plan)
+            _run_pooled(spec, host, transport)
             transport.flush()
-            spec.driver.send([(FINISHED, spec.number), (DONE, spec.number, counts)])
+            spec.driver.send([(FINISHED, spec.number), (DONE, spec.number, host.counts())])
     except BaseException as error:  # every failure, even SystemExit, must reach the driver
-        spec.driver.send([(FAILED, spec.number, _portable(error))])
+        spec.driver.send([(FAILED, spec.number, portable_error(error, "multi"))])
 
 
-def _start(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[tuple[str, int], Instance], list[Instance]]:
-    """Build, connect and start this worker's instances of its partition."""
-    hook = make_plugin_manager().hook
-    instances: dict[tuple[str, int], Instance] = {}
-    transport = _PipeTransport(spec, plan, instances)
-    order = []
-    for pe_id in plan.partitions[spec.partition]:
-        node = plan.nodes[pe_id]
-        # The plan was unpickled in this process: node.pe is already this instance's own copy.
-        info = InstanceInfo(pe_id, spec.index, node.instances)
-        wrappers = [w for w in hook.d4py_wrap_process(pe=node.pe, info=info) if w is not None]
-        instance = Instance(plan, pe_id, spec.index, node.pe, transport, wrappers)
-        instances[(pe_id, spec.index)] = instance
-        order.append(instance)
-    for instance in reversed(order):
-        instance.connect()
-    for instance in reversed(order):
-        instance.start()
-    return transport, instances, order
-
-
-def _run(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[str, int]]:
-    transport, instances, order = _start(spec, plan)
-    for instance in order:
-        if instance.pe_id in plan.roots:
-            inputs = plan.inputs.get(instance.pe_id, [])
-            for turn in range(spec.index, len(inputs), plan.nodes[instance.pe_id].instances):
-                instance.feed(inputs[turn])
-            instance.finish()
+def _run(spec: WorkerSpec, host: PartitionHost) -> None:
+    host.run_roots()
     inbox = spec.mailboxes[spec.number]
-    receivers: dict[tuple[int, int], Send] = {}
-    while not all(instance.finished for instance in order):
-        transport.flush()
-        for kind, edge_index, target, payload in inbox.receive():
-            if kind == ITEM:
-                receive = receivers.get((edge_index, target))
-                if receive is None:
-                    edge = plan.edges[edge_index]
-                    receive = receivers[(edge_index, target)] = instances[(edge.target, target)].receiver(edge.input)
-                receive(payload)
-            else:
-                instances[(plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
-    return transport, {instance.pe_id: instance.count for instance in order}
+    while not host.finished:
+        host.transport.flush()
+        host.dispatch(inbox.receive())
 
 
-def _run_pooled(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[str, int]]:
+def _run_pooled(spec: WorkerSpec, host: PartitionHost, transport: _PipeTransport) -> None:
     """Take batches from the pool's queue until the driver says the pool is done."""
     assert spec.control is not None
-    transport, instances, order = _start(spec, plan)
     pool = spec.pools[spec.partition]
-    receivers: dict[int, Send] = {}
     while True:
         transport.flush()
         ready = wait([pool.queue.connection, spec.control.connection])
@@ -191,11 +139,7 @@ def _run_pooled(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[str,
         items = 0
         for kind, edge_index, source, payload in batch:
             if kind == ITEM:
-                receive = receivers.get(edge_index)
-                if receive is None:
-                    edge = plan.edges[edge_index]
-                    receive = receivers[edge_index] = instances[(edge.target, spec.index)].receiver(edge.input)
-                receive(payload)
+                host.receiver(edge_index, spec.index)(payload)
                 items += 1
             else:  # an upstream instance ended: the driver counts these for the whole pool
                 transport.to_driver.put((POOL_END, spec.partition, edge_index, source))
@@ -206,41 +150,7 @@ def _run_pooled(spec: WorkerSpec, plan: Plan) -> tuple[_PipeTransport, dict[str,
                 idle = pool.depth.value == 0
             if idle:
                 transport.to_driver.put((POOL_IDLE, spec.partition))
-    for instance in order:
-        if not instance.finished:
-            instance.finish()
-    return transport, {instance.pe_id: instance.count for instance in order}
-
-
-def _portable(error: BaseException) -> BaseException:
-    """An exception the driver can unpickle, keeping the message and traceback."""
-    if isinstance(error, D4pyError):
-        try:
-            cloudpickle.loads(cloudpickle.dumps(error))
-            return error
-        except Exception:  # not picklable after all: fall through to a plain copy
-            pass
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    failure = RunFailed(f"a multi worker failed: {type(error).__name__}: {error}")
-    failure.traceback_text = text  # type: ignore[attr-defined]
-    return failure
-
-
-def _keep_freed_memory() -> None:
-    """Stop glibc returning freed memory to the kernel after every large array.
-
-    With its default, adaptive thresholds a worker that allocates and frees
-    half-megabyte arrays (FFTs, spectra) keeps unmapping and re-faulting pages:
-    measured here, 5 s of system time in a 3 s job. Fixed thresholds keep such
-    blocks for reuse. This process is ours, so the setting affects nothing else.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD: blocks below 64 MiB come from the heap
-            libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: keep up to 256 MiB free before trimming
+    host.finish()
 
 
 def _die_with_parent(driver_pid: int) -> None:
@@ -252,12 +162,3 @@ def _die_with_parent(driver_pid: int) -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() != driver_pid:  # the driver died before prctl took effect
             os._exit(1)
-
-
-def _log_to_stderr(level: int) -> None:
-    logger = logging.getLogger("d4py.pe")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)

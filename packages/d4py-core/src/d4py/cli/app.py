@@ -23,6 +23,7 @@ from d4py.inputs import load_input_file, parse_input_json
 from d4py.loader import load_workflow
 from d4py.plan import build_plan
 from d4py.plugins import backend_registry, get_plugin_manager, plugin_versions
+from d4py.worker import show_pe_logs
 
 app = typer.Typer(
     name="d4py",
@@ -84,7 +85,7 @@ def run(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show full tracebacks of load errors.")] = False,
 ) -> None:
     """Run WORKFLOW on a backend and print the items of its unconnected outputs."""
-    _show_pe_logs()
+    show_pe_logs(logging.INFO)  # the PEs' log() messages on stderr, as dispel4py printed them
     with reporting(verbose):
         inputs = _run_input(iterations, data, file)
         graph = load_workflow(workflow, attr)
@@ -110,16 +111,6 @@ def run(
             print(result_json(result))
         else:
             print_result(result, out)
-
-
-def _show_pe_logs() -> None:
-    """Send the PEs' ``log()`` messages to stderr, as dispel4py printed them."""
-    logger = logging.getLogger("d4py.pe")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
 
 
 def _run_input(iterations: int | None, data: str | None, file: Path | None) -> Any:

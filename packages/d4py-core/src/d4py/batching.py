@@ -1,0 +1,81 @@
+"""Batches of messages bound for another process, flushed on count, size or age.
+
+Backends that move items between processes never send one message per item:
+they queue messages in an :class:`Outbox` per destination and hand whole
+batches to a send function of their own (a pipe, an MPI send). A message is a
+tuple whose first field is one of the kinds below.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["DONE", "END", "FAILED", "ITEM", "OUTPUT", "Outbox", "approximate_size"]
+
+# Message kinds. (ITEM, edge, target instance, item); (END, edge, target instance, source instance);
+# (OUTPUT, pe id, port, item); (DONE, worker, counts); (FAILED, worker, exception).
+ITEM, END, OUTPUT, DONE, FAILED = range(5)
+
+Batch = list[tuple[Any, ...]]
+
+_NO_PAYLOAD = frozenset({int, float, bool, complex, type(None)})
+_SIZED = frozenset({str, bytes, bytearray})
+
+
+def approximate_size(item: Any) -> int:
+    """A cheap estimate of an item's payload: strings and buffers count, scalars do not.
+
+    Looks one level into tuples and lists, where arrays usually travel with a key.
+    """
+    kind = type(item)
+    if kind in _NO_PAYLOAD:
+        return 0
+    if kind in _SIZED:
+        return len(item)
+    if kind is tuple or kind is list:
+        total = 0
+        if len(item) < 16:
+            for part in item:
+                part_kind = type(part)
+                if part_kind not in _NO_PAYLOAD:
+                    total += len(part) if part_kind in _SIZED else _buffer_size(part)
+        return total
+    return _buffer_size(item)
+
+
+def _buffer_size(item: Any) -> int:
+    size = getattr(item, "nbytes", 0)
+    return size if isinstance(size, int) else 0
+
+
+class Outbox:
+    """Collects messages for one destination and sends them in batches."""
+
+    def __init__(self, send: Callable[[Batch], None], max_items: int, max_bytes: int, max_age: float) -> None:
+        self.send = send
+        self.max_items, self.max_bytes, self.max_age = max_items, max_bytes, max_age
+        self.batch: Batch = []
+        self.size = 0
+        self.started = 0.0
+
+    def put(self, message: tuple[Any, ...], size: int = 0) -> None:
+        """Queue one message; send the batch when it is full or old enough."""
+        batch = self.batch
+        if not batch:
+            self.started = time.monotonic()
+        batch.append(message)
+        self.size += size
+        if (
+            len(batch) >= self.max_items
+            or self.size >= self.max_bytes
+            or time.monotonic() - self.started > self.max_age
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Send whatever is queued."""
+        if self.batch:
+            batch, self.batch, self.size = self.batch, [], 0
+            self.send(batch)
