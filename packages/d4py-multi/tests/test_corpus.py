@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from d4py.testing import as_multiset
-from d4py.testing.corpus import EXAMPLES, RANDOM_EXAMPLES, fetch_dispel4py_examples, run_example
+from d4py.testing.corpus import (
+    EXAMPLES,
+    RANDOM_EXAMPLES,
+    assert_word_counts_consistent,
+    by_port,
+    fetch_dispel4py_examples,
+    run_example,
+)
 
 ITERATIONS = 4
 
@@ -17,28 +23,16 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fetch_dispel4py_examples(tmp_path_factory.mktemp("dispel4py-examples"))
 
 
-def _by_port(outputs):
-    return {(pe, port): as_multiset(items) for pe, ports in outputs.items() for port, items in ports.items()}
-
-
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e not in RANDOM_EXAMPLES])
 @pytest.mark.parametrize("processes", [None, 6])
 def test_multi_gives_the_outputs_of_simple(example, processes, examples):
     expected = run_example(example, examples, "simple", ITERATIONS, processes)
     assert expected
-    assert _by_port(run_example(example, examples, "multi", ITERATIONS, processes)) == _by_port(expected)
+    assert by_port(run_example(example, examples, "multi", ITERATIONS, processes)) == by_port(expected)
 
 
 @pytest.mark.parametrize("example", RANDOM_EXAMPLES)
 def test_random_word_examples_keep_their_invariants(example, examples):
     """Random words differ from process to process; the counting must stay consistent."""
     iterations = 40
-    outputs = run_example(example, examples, "multi", iterations, processes=6)
-    rows = [row for ports in outputs.values() for row in ports["output"]]
-    if example in ("group_by", "word_count"):  # no filter: one count per word drawn
-        assert len(rows) == iterations
-    assert 0 < len(rows) <= 2 * iterations
-    counts: dict[str, list[int]] = {}
-    for word, count in rows:
-        counts.setdefault(word, []).append(count)
-    assert all(sorted(c) == list(range(1, len(c) + 1)) for c in counts.values())
+    assert_word_counts_consistent(example, run_example(example, examples, "multi", iterations, processes=6), iterations)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from d4py import IterativePE, PEFailure, RunFailed, UsageError, WorkflowGraph, run
-from d4py.testing.pes import Fails, Numbers, Pass
+from d4py import PEFailure, RunFailed, UsageError, WorkflowGraph, run
+from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass
+from d4py.testing.processes import processes_with
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 
@@ -38,28 +39,6 @@ def _children() -> list[int]:
     return found
 
 
-def _processes_with(marker: str) -> list[int]:
-    """Processes whose environment carries ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-class KillsItsWorker(IterativePE):
-    """SIGKILLs its own process on one item, as the OOM killer would."""
-
-    def _process(self, data):
-        if data == 5:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return data
-
-
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_a_raising_pe_fails_the_run_naming_pe_instance_and_item(start_method):
     graph = WorkflowGraph()
@@ -77,7 +56,7 @@ def test_a_raising_pe_fails_the_run_naming_pe_instance_and_item(start_method):
 
 def test_a_killed_worker_fails_the_run_naming_its_pe():
     graph = WorkflowGraph()
-    source, killer, after = Numbers(20), KillsItsWorker(), Pass()
+    source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
     graph.connect(source, "output", killer, "input")
     graph.connect(killer, "output", after, "input")
     graph.partitions = [[source], [killer], [after]]
@@ -103,7 +82,7 @@ def test_a_raising_pe_in_a_dynamic_pool_fails_the_run_naming_pe_and_item():
 
 def test_a_killed_pool_worker_fails_the_run_naming_its_pe():
     graph = WorkflowGraph()
-    source, killer, after = Numbers(20), KillsItsWorker(), Pass()
+    source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
     graph.connect(source, "output", killer, "input")
     graph.connect(killer, "output", after, "input")
     graph.partitions = [[source], [killer], [after]]
@@ -138,13 +117,13 @@ def test_ctrl_c_ends_every_process(tmp_path):
     try:
         assert process.stderr is not None
         assert process.stderr.readline().strip() == "ready"  # a worker is inside process() and blocks there
-        assert len(_processes_with(marker)) >= 2  # the driver and the blocked worker (the producer may be done)
+        assert len(processes_with(marker)) >= 2  # the driver and the blocked worker (the producer may be done)
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
         _, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
-        assert _processes_with(marker) == []
+        assert processes_with(marker) == []
     finally:  # whatever failed above, leave nothing running
-        for pid in _processes_with(marker):
+        for pid in processes_with(marker):
             os.kill(pid, signal.SIGKILL)
         process.wait()

@@ -96,6 +96,14 @@ class Backend(ABC):
         """Say why this backend cannot run here and how to fix it, or None when it can."""
         return None
 
+    def default_processes(self) -> int | None:
+        """The process budget when the user gives none, or None to run each PE's ``numprocesses``.
+
+        Only for budgets the user chose outside d4py, such as the size of the
+        MPI job they started; a backend never picks one from the machine.
+        """
+        return None
+
     def check(self, plan: Plan) -> None:
         """Raise a UsageError naming the PE and the reason if this backend cannot run ``plan`` correctly.
 

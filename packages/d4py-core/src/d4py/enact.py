@@ -38,7 +38,10 @@ def run(
         cls = get_backend(backend, manager)
         parsed = options if isinstance(options, cls.Options) else parse_options(cls, list(options))
         backend = cls(parsed)
-    # The budget comes from the user alone, never from the backend: results must not depend on it.
+    # The budget comes from the user alone (-n, or the size of the MPI job they started), never from
+    # the machine: results must not depend on where they ran.
+    if processes is None:
+        processes = backend.default_processes()
     plan = build_plan(graph, inputs, processes, check_types=check_types)
     backend.check(plan)
     manager.hook.d4py_run_start(plan=plan, backend=backend)

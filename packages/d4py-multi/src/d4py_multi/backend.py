@@ -172,6 +172,8 @@ class _Supervisor:
 
 
 def _exit_reason(process: BaseProcess) -> str:
+    # The sentinel closes a moment before the kernel reports the exit status: wait for the status.
+    process.join(timeout=5)
     code = process.exitcode
     if code is not None and code < 0:
         return f"killed by {signal.Signals(-code).name}"

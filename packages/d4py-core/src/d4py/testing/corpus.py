@@ -14,11 +14,22 @@ import json
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXAMPLES", "RANDOM_EXAMPLES", "fetch_dispel4py_examples", "fetch_dispel4py_wheel", "run_example"]
+from d4py.testing import as_multiset
+
+__all__ = [
+    "EXAMPLES",
+    "RANDOM_EXAMPLES",
+    "assert_word_counts_consistent",
+    "by_port",
+    "fetch_dispel4py_examples",
+    "fetch_dispel4py_wheel",
+    "run_example",
+]
 
 PACKAGE = "dispel4py.examples.graph_testing"
 # Every workflow in dispel4py 1.2.1's examples/graph_testing.
@@ -99,3 +110,25 @@ def run_example(
     (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     outputs: dict[str, dict[str, list[Any]]] = json.loads(line[len("RESULT ") :])
     return outputs
+
+
+def by_port(outputs: dict[str, dict[str, list[Any]]]) -> dict[tuple[str, str], Counter[Any]]:
+    """Outputs as a multiset per (PE, port), to compare runs whose order may differ."""
+    return {(pe, port): as_multiset(items) for pe, ports in outputs.items() for port, items in ports.items()}
+
+
+def assert_word_counts_consistent(example: str, outputs: dict[str, dict[str, list[Any]]], iterations: int) -> None:
+    """Check one of the RANDOM_EXAMPLES: words differ from process to process, the counting may not.
+
+    Each (word, count) row counts one more sighting of its word, so a word's
+    counts are 1, 2, 3, ...; without a filter there is one row per word drawn.
+    """
+    rows = [row for ports in outputs.values() for row in ports["output"]]
+    if example in ("group_by", "word_count"):
+        assert len(rows) == iterations, f"{example}: {len(rows)} rows for {iterations} words drawn"
+    assert 0 < len(rows) <= 2 * iterations, f"{example}: {len(rows)} rows for {iterations} iterations"
+    counts: dict[str, list[int]] = {}
+    for word, count in rows:
+        counts.setdefault(word, []).append(count)
+    broken = {word: c for word, c in counts.items() if sorted(c) != list(range(1, len(c) + 1))}
+    assert not broken, f"{example}: counts that skip or repeat: {broken}"

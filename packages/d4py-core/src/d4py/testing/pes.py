@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 import uuid
 from typing import Any
 
@@ -199,6 +203,28 @@ class Arrays(ProducerPE):
 
         for i in range(self.count):
             self.write("output", np.full(self.size, float(i)))
+
+
+class Blocks(IterativePE):
+    """Say "ready" on stderr at the first item, then block until the process is stopped (for Ctrl-C tests)."""
+
+    def _process(self, data: Any) -> Any:
+        print("ready", file=sys.stderr, flush=True)
+        threading.Event().wait()
+        return data
+
+
+class KillsItsProcess(IterativePE):
+    """SIGKILL the process running it on the item equal to ``at``, as the OOM killer would."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def _process(self, data: Any) -> Any:
+        if data == self.at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return data
 
 
 class Fails(IterativePE):

@@ -1,0 +1,108 @@
+"""Batches between ranks: pickle protocol 5, with buffers sent as raw MPI messages.
+
+A batch is one MPI message holding the pickle and the sizes of its
+out-of-band buffers (NumPy arrays, any contiguous buffer), followed by one
+message per buffer, sent straight from the array's memory and received into a
+fresh writable buffer. MPI keeps messages between two ranks in order, so a
+batch's buffers are the next ones from its sender.
+
+Sends are synchronous-mode (``Issend``): one completes only once the receiver
+has started to take it. Each sender keeps at most ``in_flight`` batches per
+destination not yet taken, so a slow rank slows the ranks that feed it and
+memory stays flat. Waiting never blocks inside MPI, which would spin a core:
+it polls with a growing pause, so more ranks than cores run well.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from mpi4py import MPI
+
+from d4py.batching import Batch
+
+__all__ = ["Channel", "Pause"]
+
+_BATCH, _BUFFER = 11, 12
+_COUNT = struct.Struct("!I")
+
+
+class Pause:
+    """A wait that starts as a yield and grows to a millisecond while nothing happens."""
+
+    def __init__(self, longest: float = 1e-3) -> None:
+        self.longest = longest
+        self.seconds = 0.0
+
+    def wait(self) -> None:
+        time.sleep(self.seconds)
+        self.seconds = min(self.longest, self.seconds * 2 or 1e-5)
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+
+class Channel:
+    """Sends and receives whole batches between the ranks of one communicator."""
+
+    def __init__(self, comm: MPI.Intracomm, in_flight: int) -> None:
+        self.comm, self.in_flight = comm, in_flight
+        # Per destination: the requests of each batch not yet taken, with the memory they send from.
+        self.pending: dict[int, deque[tuple[list[MPI.Request], list[Any]]]] = defaultdict(deque)
+
+    def send(self, dest: int, batch: Batch) -> None:
+        """Send one batch to rank ``dest``; waits while ``in_flight`` batches there are not yet taken."""
+        buffers: list[pickle.PickleBuffer] = []
+        payload = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+        raws = [buffer.raw() for buffer in buffers]
+        header = _COUNT.pack(len(raws)) + struct.pack(f"!{len(raws)}Q", *(raw.nbytes for raw in raws))
+        message = header + payload
+        queue = self.pending[dest]
+        self._settle(queue, self.in_flight - 1)
+        requests = [self.comm.Issend([message, MPI.BYTE], dest, _BATCH)]
+        requests += [self.comm.Issend([raw, MPI.BYTE], dest, _BUFFER) for raw in raws]
+        queue.append((requests, [message, raws, buffers]))
+
+    def receive(self) -> tuple[int, Batch] | None:
+        """The next batch from any rank, with its sender, or None when none is waiting."""
+        status = MPI.Status()
+        if not self.comm.Iprobe(MPI.ANY_SOURCE, _BATCH, status):
+            return None
+        source = status.Get_source()
+        message = bytearray(status.Get_count(MPI.BYTE))
+        self.comm.Recv([message, MPI.BYTE], source, _BATCH)
+        (count,) = _COUNT.unpack_from(message)
+        sizes = struct.unpack_from(f"!{count}Q", message, _COUNT.size)
+        buffers = []
+        for size in sizes:
+            buffer = bytearray(size)
+            self.comm.Recv([buffer, MPI.BYTE], source, _BUFFER)
+            buffers.append(buffer)
+        batch: Batch = pickle.loads(memoryview(message)[_COUNT.size + 8 * count :], buffers=buffers)
+        return source, batch
+
+    def wait_receive(self) -> tuple[int, Batch]:
+        """The next batch from any rank, waiting for it."""
+        pause = Pause()
+        while (received := self.receive()) is None:
+            pause.wait()
+        return received
+
+    def drain(self) -> None:
+        """Wait until every batch sent has been taken."""
+        for queue in self.pending.values():
+            self._settle(queue, 0)
+
+    def _settle(self, queue: deque[tuple[list[MPI.Request], list[Any]]], most: int) -> None:
+        """Wait until at most ``most`` batches of ``queue`` are still to be taken."""
+        pause = Pause()
+        while queue:
+            while queue and MPI.Request.Testall(queue[0][0]):
+                queue.popleft()
+            if len(queue) <= most:
+                return
+            pause.wait()

@@ -1,0 +1,97 @@
+"""Starting an MPI job from outside one: find mpiexec, hand the plan to the ranks, read rank 0's result."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import cloudpickle
+
+from d4py._exceptions import BackendUnavailable, RunFailed
+from d4py.backend import RunResult
+from d4py.plan import Plan
+from d4py_mpi.job import JobSettings, ranks_needed
+
+__all__ = ["find_mpiexec", "in_job", "launch", "mpi_environment"]
+
+# Set unless the user set them. MPICH: yield the core while polling, so that more ranks than cores
+# run well. Open MPI: allow root (containers, CI) and more ranks than cores. Each MPI ignores the other's.
+_DEFAULTS = {
+    "MPIR_CVAR_POLLS_BEFORE_YIELD": "1",
+    "MPIR_CVAR_CH4_PROGRESS_THROTTLE": "1",
+    "MPIR_CVAR_CH4_PROGRESS_THROTTLE_NO_PROGRESS_COUNT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe",
+}
+
+
+def in_job() -> bool:
+    """Whether a process manager started this process as a rank (mpiexec, mpirun, srun)."""
+    return any(variable in os.environ for variable in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK"))
+
+
+def mpi_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with d4py's defaults for MPI added where it does not set them."""
+    return {**_DEFAULTS, **base}
+
+
+def find_mpiexec(given: str | None) -> str:
+    """The mpiexec to start: ``given``, else the one beside this Python (a venv's MPICH), else PATH's."""
+    if given:
+        found = shutil.which(given)
+        if found is None:
+            raise BackendUnavailable(f"-o mpiexec={given}: no such program")
+        return found
+    beside = Path(sys.executable).parent / "mpiexec"
+    found = str(beside) if os.access(beside, os.X_OK) else shutil.which("mpiexec")
+    if found is None:
+        raise BackendUnavailable(
+            "backend 'mpi' needs mpiexec, and none is beside this Python or on PATH: "
+            "pip install 'd4py-mpi[mpich]', load your cluster's MPI module, or give -o mpiexec=PATH"
+        )
+    return found
+
+
+def launch(plan: Plan, settings: JobSettings, mpiexec: str | None, started: float) -> RunResult:
+    """Run ``plan`` as an MPI job of its own and return rank 0's result, timed from ``started``."""
+    command = [find_mpiexec(mpiexec), "-n", str(ranks_needed(plan))]
+    with tempfile.TemporaryDirectory(prefix="d4py-mpi-") as folder:
+        job, result = Path(folder) / "job.pickle", Path(folder) / "result.pickle"
+        job.write_bytes(pickle.dumps((list(sys.path), cloudpickle.dumps((plan, settings)))))
+        command += [sys.executable, "-m", "d4py_mpi.rank", str(job), str(result)]
+        process = subprocess.Popen(command, env=mpi_environment(os.environ), start_new_session=True)
+        try:
+            code = process.wait()
+        except BaseException:  # Ctrl-C reaches only this process: end the job, then say so
+            _stop(process)
+            raise
+        if result.exists():
+            outcome, value = pickle.loads(result.read_bytes())
+            if outcome == "error":
+                raise value
+            assert isinstance(value, RunResult)
+            value.wall_time = time.perf_counter() - started  # with mpiexec's start-up, as the user waited
+            return value
+    raise RunFailed(
+        f"the MPI job ended (mpiexec exit code {code}) before rank 0 reported: a rank died or was killed; "
+        "mpiexec's message above says how"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()  # mpiexec passes it on to every rank
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

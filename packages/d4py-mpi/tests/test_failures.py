@@ -1,0 +1,92 @@
+"""Failures end the MPI job cleanly: the PE is named, nothing hangs, no rank is left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from d4py import BackendUnavailable, PEFailure, RunFailed, UsageError, WorkflowGraph, run
+from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass
+from d4py.testing.processes import processes_with
+
+WORKFLOWS = Path(__file__).parent / "workflows"
+
+
+@pytest.fixture
+def marker(monkeypatch: pytest.MonkeyPatch):
+    """An environment variable every process of the test's job inherits; none may outlive the test."""
+    name = f"D4PY_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(name, "1")
+    yield name
+    left = processes_with(name)
+    for pid in left:
+        if pid != os.getpid():
+            os.kill(pid, signal.SIGKILL)
+    assert [pid for pid in left if pid != os.getpid()] == [], "processes were left behind"
+
+
+def test_a_raising_pe_fails_the_run_naming_pe_instance_and_item(marker):
+    graph = WorkflowGraph()
+    source, middle, faulty = Numbers(40), Pass(), Fails(bad=13)
+    middle.numprocesses = 2
+    graph.connect(source, "output", middle, "input")
+    graph.connect(middle, "output", faulty, "input")
+    with pytest.raises(PEFailure) as caught:
+        run(graph, backend="mpi")
+    assert caught.value.pe_id == faulty.id and caught.value.instance == 0
+    assert caught.value.item_text == "{'input': 13}"
+    assert "ValueError: cannot handle 13" in caught.value.traceback_text
+
+
+def test_a_killed_rank_fails_the_run(marker):
+    graph = WorkflowGraph()
+    source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
+    graph.connect(source, "output", killer, "input")
+    graph.connect(killer, "output", after, "input")
+    graph.partitions = [[source], [killer], [after]]
+    with pytest.raises(RunFailed, match="before rank 0 reported: a rank died or was killed"):
+        run(graph, backend="mpi")
+
+
+def test_partitions_that_feed_each_other_are_refused():
+    graph = WorkflowGraph()
+    a, b, c = Numbers(3), Pass(), Pass()
+    graph.connect(a, "output", b, "input")
+    graph.connect(b, "output", c, "input")
+    graph.partitions = [[a, c], [b]]
+    with pytest.raises(UsageError, match="'mpi' cannot run partitions that feed each other"):
+        run(graph, backend="mpi")
+
+
+def test_a_missing_mpiexec_is_named_with_what_to_do():
+    graph = WorkflowGraph()
+    graph.add(Numbers(3))
+    with pytest.raises(BackendUnavailable, match="-o mpiexec=no-such-mpiexec: no such program"):
+        run(graph, backend="mpi", options=["mpiexec=no-such-mpiexec"])
+
+
+def test_ctrl_c_ends_every_rank(marker):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "d4py", "run", "-b", "mpi", "blocking.py"],
+        cwd=WORKFLOWS,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().strip() == "ready"  # a rank is inside process() and blocks there
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+    finally:
+        process.kill()
+        process.wait()
