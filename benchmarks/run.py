@@ -1,6 +1,6 @@
 """Run the benchmarks side by side with their anchors and print the results as Markdown.
 
-    python benchmarks/run.py [simple] [multi] [--repeat R]
+    python benchmarks/run.py [simple] [multi] [mpi] [--repeat R]
 
 Anchors: a plain Python loop doing the same work, and dispel4py 1.2.1,
 installed from PyPI into benchmarks/.venvs/ on first use. With no section
@@ -10,14 +10,13 @@ named, every section runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 from datetime import date
 
-import multi_bench
-import simple_bench
-
-SECTIONS = {"simple": simple_bench.main, "multi": multi_bench.main}
+# Each section's module, imported when it runs: a section may need a backend that is not installed.
+SECTIONS = {"simple": "simple_bench", "multi": "multi_bench", "mpi": "mpi_bench"}
 
 
 def main() -> None:
@@ -31,7 +30,7 @@ def main() -> None:
     )
     print()
     for name in args.sections or SECTIONS:
-        SECTIONS[name](repeat=args.repeat)
+        importlib.import_module(SECTIONS[name]).main(repeat=args.repeat)
 
 
 if __name__ == "__main__":
