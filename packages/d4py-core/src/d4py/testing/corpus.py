@@ -3,6 +3,9 @@
     folder = fetch_dispel4py_examples(tmp_path)
     outputs = run_example("split_merge", folder, backend="multi")
 
+    class TestCorpus(CorpusContract):  # every example, compared with simple (needs pytest)
+        backend = "multi"
+
 The wheel comes from PyPI when called and is never stored in a repository.
 Each example runs in a fresh interpreter (PE ids are numbered per
 interpreter), with dispel4py itself not importable: only its examples are.
@@ -17,7 +20,9 @@ import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import pytest
 
 from d4py.testing import as_multiset
 
@@ -25,6 +30,7 @@ __all__ = [
     "EXAMPLES",
     "RANDOM_EXAMPLES",
     "assert_word_counts_consistent",
+    "CorpusContract",
     "by_port",
     "fetch_dispel4py_examples",
     "fetch_dispel4py_wheel",
@@ -132,3 +138,29 @@ def assert_word_counts_consistent(example: str, outputs: dict[str, dict[str, lis
         counts.setdefault(word, []).append(count)
     broken = {word: c for word, c in counts.items() if sorted(c) != list(range(1, len(c) + 1))}
     assert not broken, f"{example}: counts that skip or repeat: {broken}"
+
+
+class CorpusContract:
+    """dispel4py 1.2.1's examples give on ``backend`` what they give on ``simple``; subclass and set ``backend``."""
+
+    backend: ClassVar[str] = ""
+    iterations: ClassVar[int] = 4
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def examples(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return fetch_dispel4py_examples(tmp_path_factory.mktemp("dispel4py-examples"))
+
+    @pytest.mark.parametrize("example", [e for e in EXAMPLES if e not in RANDOM_EXAMPLES])
+    @pytest.mark.parametrize("processes", [None, 6])
+    def test_gives_the_outputs_of_simple(self, example: str, processes: int | None, examples: Path) -> None:
+        expected = run_example(example, examples, "simple", self.iterations, processes)
+        assert expected
+        assert by_port(run_example(example, examples, self.backend, self.iterations, processes)) == by_port(expected)
+
+    @pytest.mark.parametrize("example", RANDOM_EXAMPLES)
+    def test_random_word_examples_keep_their_invariants(self, example: str, examples: Path) -> None:
+        """Random words differ from process to process; the counting must stay consistent."""
+        iterations = 40
+        outputs = run_example(example, examples, self.backend, iterations, processes=6)
+        assert_word_counts_consistent(example, outputs, iterations)
