@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from d4py import BackendUnavailable, PEFailure, RunFailed, UsageError, WorkflowGraph, run
-from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass
+from d4py import BackendUnavailable, RunFailed, WorkflowGraph, run
+from d4py.testing.pes import KillsItsProcess, Numbers, Pass
 from d4py.testing.processes import processes_with
 
 WORKFLOWS = Path(__file__).parent / "workflows"
@@ -31,19 +31,6 @@ def marker(monkeypatch: pytest.MonkeyPatch):
     assert [pid for pid in left if pid != os.getpid()] == [], "processes were left behind"
 
 
-def test_a_raising_pe_fails_the_run_naming_pe_instance_and_item(marker):
-    graph = WorkflowGraph()
-    source, middle, faulty = Numbers(40), Pass(), Fails(bad=13)
-    middle.numprocesses = 2
-    graph.connect(source, "output", middle, "input")
-    graph.connect(middle, "output", faulty, "input")
-    with pytest.raises(PEFailure) as caught:
-        run(graph, backend="mpi")
-    assert caught.value.pe_id == faulty.id and caught.value.instance == 0
-    assert caught.value.item_text == "{'input': 13}"
-    assert "ValueError: cannot handle 13" in caught.value.traceback_text
-
-
 def test_a_killed_rank_fails_the_run(marker):
     graph = WorkflowGraph()
     source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
@@ -51,16 +38,6 @@ def test_a_killed_rank_fails_the_run(marker):
     graph.connect(killer, "output", after, "input")
     graph.partitions = [[source], [killer], [after]]
     with pytest.raises(RunFailed, match="before rank 0 reported: a rank died or was killed"):
-        run(graph, backend="mpi")
-
-
-def test_partitions_that_feed_each_other_are_refused():
-    graph = WorkflowGraph()
-    a, b, c = Numbers(3), Pass(), Pass()
-    graph.connect(a, "output", b, "input")
-    graph.connect(b, "output", c, "input")
-    graph.partitions = [[a, c], [b]]
-    with pytest.raises(UsageError, match="'mpi' cannot run partitions that feed each other"):
         run(graph, backend="mpi")
 
 

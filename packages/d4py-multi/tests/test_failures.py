@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from d4py import PEFailure, RunFailed, UsageError, WorkflowGraph, run
+from d4py import PEFailure, RunFailed, WorkflowGraph, run
 from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass
 from d4py.testing.processes import processes_with
 
@@ -89,17 +89,6 @@ def test_a_killed_pool_worker_fails_the_run_naming_its_pe():
     with pytest.raises(RunFailed, match=rf"the worker running PE '{killer.id}' \(instance 0, pid \d+\) died"):
         run(graph, backend="multi", options=["mode=dynamic", "pool_size=1"])
     assert multiprocessing.active_children() == [] and _children() == []
-
-
-def test_partitions_that_feed_each_other_are_refused():
-    graph = WorkflowGraph()
-    a, b, c = Numbers(3), Pass(), Pass()
-    graph.connect(a, "output", b, "input")
-    graph.connect(b, "output", c, "input")
-    graph.partitions = [[a, c], [b]]
-    with pytest.raises(UsageError, match="cannot run partitions that feed each other"):
-        run(graph, backend="multi")
-    assert run(graph).output(c.id) == [0, 1, 2]  # simple runs it: one process, no pipes
 
 
 def test_ctrl_c_ends_every_process(tmp_path):

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from d4py._exceptions import PEFailure
+from d4py._exceptions import PEFailure, UsageError
 from d4py.backend import RunResult
 from d4py.composite import CompositePE, create_iterative_chain
 from d4py.graph import WorkflowGraph
@@ -49,6 +49,9 @@ class BackendContract:
     backend: ClassVar[str] = ""
     options: ClassVar[Sequence[str]] = ()
     processes: ClassVar[int | None] = None
+    #: Whether the backend runs explicit partitions that feed each other, or refuses them up front
+    #: (bounded transport between processes could deadlock on such a cycle).
+    runs_partition_cycles: ClassVar[bool] = True
 
     def run(self, graph: WorkflowGraph, inputs: RunInput = None) -> RunResult:
         return run_graph(graph, inputs, self.backend, processes=self.processes, options=list(self.options))
@@ -205,6 +208,18 @@ class BackendContract:
         graph.partitions = [[source, a], [b, c]]
         result = self.run(graph)
         assert_same_items(result.output(c.id), [(i + 1) * 2 for i in range(20)])
+
+    def test_partitions_that_feed_each_other_run_or_are_refused(self) -> None:
+        graph = WorkflowGraph()
+        a, b, c = p.Numbers(3), p.Pass(), p.Pass()
+        graph.connect(a, "output", b, "input")
+        graph.connect(b, "output", c, "input")
+        graph.partitions = [[a, c], [b]]
+        if self.runs_partition_cycles:
+            assert_same_items(self.run(graph).output(c.id), [0, 1, 2])
+        else:
+            with pytest.raises(UsageError, match=f"{self.backend!r} cannot run partitions that feed each other"):
+                self.run(graph)
 
     def test_postprocess_output_flows_downstream(self) -> None:
         graph = WorkflowGraph()
