@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 from d4py import Backend, RunResult
 from d4py.plan import Plan
 from d4py.worker import pe_log_level, refuse_partition_cycles
-from d4py_mpi.job import JobSettings, abort_at_exit, run_job
-from d4py_mpi.launch import in_job, launch, mpi_environment
+from d4py_mpi.launch import JobSettings, in_job, launch, mpi_environment
 
 __all__ = ["MPIBackend", "MPIOptions"]
 
@@ -70,6 +69,8 @@ class MPIBackend(Backend):
         comm = _world()
         if comm is None or comm.size == 1:
             return launch(plan, settings, options.mpiexec, started)
+        from d4py_mpi.job import abort_at_exit, run_job  # imports mpi4py: only in a rank
+
         try:
             return run_job(comm, plan, settings, started)
         except BaseException as error:

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import cloudpickle
 from mpi4py import MPI
@@ -28,26 +27,11 @@ from d4py.batching import DONE, FAILED, OUTPUT, Batch, Outbox
 from d4py.plan import Plan
 from d4py.worker import HostTransport, PartitionHost, keep_freed_memory, portable_error, show_pe_logs, slots
 from d4py_mpi.channel import Channel, Pause
+from d4py_mpi.launch import JobSettings, ranks_needed
 
-__all__ = ["JobSettings", "abort_at_exit", "ranks_needed", "run_job"]
+__all__ = ["abort_at_exit", "run_job"]
 
 COORDINATOR = 0
-
-
-@dataclass(frozen=True)
-class JobSettings:
-    """How the ranks batch and bound their messages, and at which level PE logs show."""
-
-    batch_items: int
-    batch_bytes: int
-    flush_seconds: float
-    in_flight: int
-    log_level: int | None
-
-
-def ranks_needed(plan: Plan) -> int:
-    """Rank 0 to coordinate, plus one rank for each partition instance."""
-    return len(slots(plan)) + 1
 
 
 def run_job(comm: MPI.Intracomm, plan: Plan | None, settings: JobSettings | None, started: float) -> RunResult:

@@ -1,4 +1,7 @@
-"""Starting an MPI job from outside one: find mpiexec, hand the plan to the ranks, read rank 0's result."""
+"""Starting an MPI job from outside one: find mpiexec, hand the plan to the ranks, read rank 0's result.
+
+Nothing here imports mpi4py: importing ``mpi4py.MPI`` starts MPI, which only a rank should do.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import cloudpickle
@@ -18,9 +22,9 @@ import cloudpickle
 from d4py._exceptions import BackendUnavailable, RunFailed
 from d4py.backend import RunResult
 from d4py.plan import Plan
-from d4py_mpi.job import JobSettings, ranks_needed
+from d4py.worker import slots
 
-__all__ = ["find_mpiexec", "in_job", "launch", "mpi_environment"]
+__all__ = ["JobSettings", "find_mpiexec", "in_job", "launch", "mpi_environment", "ranks_needed"]
 
 # Set unless the user set them. MPICH: yield the core while polling, so that more ranks than cores
 # run well. Open MPI: allow root (containers, CI) and more ranks than cores. Each MPI ignores the other's.
@@ -33,6 +37,22 @@ _DEFAULTS = {
     "OMPI_MCA_rmaps_base_oversubscribe": "1",
     "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe",
 }
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """How the ranks batch and bound their messages, and at which level PE logs show."""
+
+    batch_items: int
+    batch_bytes: int
+    flush_seconds: float
+    in_flight: int
+    log_level: int | None
+
+
+def ranks_needed(plan: Plan) -> int:
+    """Rank 0 to coordinate, plus one rank for each partition instance."""
+    return len(slots(plan)) + 1
 
 
 def in_job() -> bool:
