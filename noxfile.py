@@ -1,7 +1,8 @@
 """Test, lint and typecheck sessions; one test session per package under packages/.
 
 Each test session installs d4py-core plus that one package, so an undeclared
-dependency fails there instead of hiding behind another package's.
+dependency fails there instead of hiding behind another package's. A library
+package's session adds the backends its tests compare (TEST_COMPANIONS).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CORE = "d4py-core"
+# Backends a library package's tests compare with `simple`; test companions, not dependencies.
+TEST_COMPANIONS = {"d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"]}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
@@ -22,6 +25,8 @@ def _install(session: nox.Session, package: str) -> None:
     session.install("-e", f"packages/{CORE}[test]")
     if package != CORE:
         session.install("-e", f"packages/{package}[test]")
+    for companion in TEST_COMPANIONS.get(package, []):
+        session.install("-e", f"packages/{companion}")
 
 
 @nox.session

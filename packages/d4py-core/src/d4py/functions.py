@@ -22,12 +22,12 @@ from typing import Any
 
 from d4py.pe import GenericPE
 
-__all__ = ["consumer", "iterative", "producer"]
+__all__ = ["FunctionPE", "consumer", "iterative", "producer"]
 
 _ITERATOR_ORIGINS = (collections.abc.Iterator, collections.abc.Iterable, collections.abc.Generator)
 
 
-class _FunctionPE(GenericPE):
+class FunctionPE(GenericPE):
     """A PE whose work is one plain function with bound keyword parameters."""
 
     _function: Callable[..., Any]
@@ -58,7 +58,7 @@ class _FunctionPE(GenericPE):
             self.write("output", result)
 
 
-def _make(fn: Callable[..., Any], has_input: bool, has_output: bool) -> type[GenericPE]:
+def _make(fn: Callable[..., Any], has_input: bool, has_output: bool) -> type[FunctionPE]:
     hints = typing.get_type_hints(fn)
     params = list(inspect.signature(fn).parameters)
     yields = inspect.isgeneratorfunction(fn)
@@ -78,20 +78,20 @@ def _make(fn: Callable[..., Any], has_input: bool, has_output: bool) -> type[Gen
         "__qualname__": fn.__qualname__,
         "__doc__": fn.__doc__,
     }
-    cls = type(fn.__name__, (_FunctionPE,), namespace)
+    cls = type(fn.__name__, (FunctionPE,), namespace)
     return cls
 
 
-def iterative(fn: Callable[..., Any]) -> type[GenericPE]:
+def iterative(fn: Callable[..., Any]) -> type[FunctionPE]:
     """Make a one-in, one-out PE class from ``fn(item, **params)``."""
     return _make(fn, has_input=True, has_output=True)
 
 
-def producer(fn: Callable[..., Any]) -> type[GenericPE]:
+def producer(fn: Callable[..., Any]) -> type[FunctionPE]:
     """Make a root PE class from ``fn(**params)``; a generator emits each item it yields."""
     return _make(fn, has_input=False, has_output=True)
 
 
-def consumer(fn: Callable[..., Any]) -> type[GenericPE]:
+def consumer(fn: Callable[..., Any]) -> type[FunctionPE]:
     """Make a sink PE class from ``fn(item, **params)``."""
     return _make(fn, has_input=True, has_output=False)
