@@ -44,3 +44,17 @@ def test_no_progress_when_asked(cli):
     assert "items processed" not in terminal
     done = cli("run", "wordfreq.py")  # stderr is a pipe here: quiet by default
     assert done.stderr == ""
+
+
+def test_the_line_adds_counts_reported_from_other_processes_or_shows_only_the_time():
+    from rich.console import Console
+
+    from d4py.cli.progress import ProgressDisplay
+
+    display = ProgressDisplay(Console())
+    display.backend, display.counts = "multi", {"Source0": 0, "Sink1": 0}
+    display.d4py_run_progress(counts={"Source0": 1, "Sink1": 4999})
+    assert display._line().plain.startswith("d4py multi: 5,000 items processed in")
+    assert "(most: Sink1 4,999)" in display._line().plain
+    display.backend, display.live_counts = "spark", False
+    assert display._line().plain.startswith("d4py spark: running, ")

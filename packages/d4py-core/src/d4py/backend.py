@@ -82,11 +82,15 @@ class Backend(ABC):
 
     ``name`` is also the entry-point name and the value of ``--backend``.
     ``Options`` is a frozen dataclass of the ``-o key=value`` options.
+    ``live_counts`` says whether the driving process learns item counts while
+    the run goes on (instances run in it, or the backend fires
+    ``d4py_run_progress``); progress displays show only the time otherwise.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Options: ClassVar[type] = NoOptions
+    live_counts: ClassVar[bool] = True
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DONE", "END", "FAILED", "ITEM", "OUTPUT", "Outbox", "approximate_size"]
+__all__ = ["DONE", "END", "FAILED", "ITEM", "OUTPUT", "PROGRESS", "Outbox", "approximate_size"]
 
 # Message kinds. (ITEM, edge, target instance, item); (END, edge, target instance, source instance);
-# (OUTPUT, pe id, port, item); (DONE, worker, counts); (FAILED, worker, exception).
-ITEM, END, OUTPUT, DONE, FAILED = range(5)
+# (OUTPUT, pe id, port, item); (DONE, worker, counts); (FAILED, worker, exception);
+# (PROGRESS, partition, index, counts so far).
+ITEM, END, OUTPUT, DONE, FAILED, PROGRESS = range(6)
 
 Batch = list[tuple[Any, ...]]
 

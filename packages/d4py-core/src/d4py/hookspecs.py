@@ -40,6 +40,15 @@ def d4py_run_end(plan: Plan, backend: Backend, result: RunResult | None, error: 
 
 
 @hookspec
+def d4py_run_progress(counts: dict[str, int]) -> None:
+    """Called in the driving process, a few times a second at most, with items processed so far per PE.
+
+    Fired by backends whose instances run in other processes (``multi``);
+    in-process backends leave counting to ``d4py_wrap_process``.
+    """
+
+
+@hookspec
 def d4py_wrap_process(pe: GenericPE, info: InstanceInfo) -> Wrapper | None:
     """Return a wrapper for one PE instance's ``process``, or None.
 

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import pickle
 import sys
+import time
 import traceback
 from collections.abc import Callable
 
@@ -24,13 +25,14 @@ import networkx as nx
 import pluggy
 
 from d4py._exceptions import D4pyError, RunFailed, UsageError
-from d4py.batching import END, ITEM, OUTPUT, Batch, Outbox, approximate_size
+from d4py.batching import END, ITEM, OUTPUT, PROGRESS, Batch, Outbox, approximate_size
 from d4py.plan import Edge, Plan
 from d4py.plugins import make_plugin_manager
 from d4py.runtime import Instance, InstanceInfo, Send
 
 __all__ = [
     "HostTransport",
+    "LiveCounts",
     "PartitionHost",
     "keep_freed_memory",
     "pe_log_level",
@@ -111,10 +113,20 @@ class HostTransport:
 
 
 class PartitionHost:
-    """The instances of one partition at one index, driven by the shared runtime."""
+    """The instances of one partition at one index, driven by the shared runtime.
+
+    With ``progress_seconds``, it sends its counts to the driver (a PROGRESS
+    message) at most that often, checked per arriving batch and per root input.
+    """
 
     def __init__(
-        self, plan: Plan, partition: int, index: int, transport: HostTransport, hook: pluggy.HookRelay | None = None
+        self,
+        plan: Plan,
+        partition: int,
+        index: int,
+        transport: HostTransport,
+        hook: pluggy.HookRelay | None = None,
+        progress_seconds: float | None = None,
     ) -> None:
         self.plan, self.partition, self.index, self.transport = plan, partition, index, transport
         hook = hook or make_plugin_manager().hook
@@ -127,6 +139,8 @@ class PartitionHost:
             transport.instances[(pe_id, index)] = instance
             self.order.append(instance)
         self._receivers: dict[tuple[int, int], Send] = {}
+        self.progress_seconds = progress_seconds
+        self._reported = time.monotonic()
 
     def start(self) -> None:
         """Connect every instance, then run their ``preprocess``, downstream first."""
@@ -143,6 +157,7 @@ class PartitionHost:
             inputs = self.plan.inputs.get(instance.pe_id, [])
             for turn in range(self.index, len(inputs), self.plan.nodes[instance.pe_id].instances):
                 instance.feed(inputs[turn])
+                self.report_progress()
             instance.finish()
 
     def receiver(self, edge_index: int, target: int) -> Send:
@@ -161,6 +176,16 @@ class PartitionHost:
                 self.receiver(edge_index, target)(payload)
             else:
                 self.transport.instances[(self.plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
+        self.report_progress()
+
+    def report_progress(self) -> None:
+        """Send this host's counts to the driver if it reports progress and the last report is old enough."""
+        if self.progress_seconds is None:
+            return
+        now = time.monotonic()
+        if now - self._reported >= self.progress_seconds:
+            self._reported = now
+            self.transport.to_driver.put((PROGRESS, self.partition, self.index, self.counts()))
 
     @property
     def finished(self) -> bool:
@@ -174,6 +199,23 @@ class PartitionHost:
 
     def counts(self) -> dict[str, int]:
         return {instance.pe_id: instance.count for instance in self.order}
+
+
+class LiveCounts:
+    """The driver's running total of items per PE, from its hosts' PROGRESS and final reports."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.pe_ids = list(plan.nodes)
+        self.by_host: dict[tuple[int, int], dict[str, int]] = {}
+
+    def update(self, partition: int, index: int, counts: dict[str, int]) -> dict[str, int]:
+        """Record one host's counts so far; return the totals per PE."""
+        self.by_host[(partition, index)] = counts
+        totals = dict.fromkeys(self.pe_ids, 0)
+        for host_counts in self.by_host.values():
+            for pe_id, count in host_counts.items():
+                totals[pe_id] += count
+        return totals
 
 
 def portable_error(error: BaseException, backend: str) -> BaseException:

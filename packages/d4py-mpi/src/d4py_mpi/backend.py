@@ -43,6 +43,7 @@ class MPIBackend(Backend):
 
     name = "mpi"
     description = "MPI via mpi4py; one rank per partition instance; starts mpiexec itself when needed"
+    live_counts = False  # instances report only when they end
     Options = MPIOptions
 
     @classmethod

@@ -23,9 +23,9 @@ import pluggy
 
 from d4py import Backend, RunFailed, RunResult
 from d4py.backend import OutputCollector
-from d4py.batching import DONE, FAILED, OUTPUT
+from d4py.batching import DONE, FAILED, OUTPUT, PROGRESS
 from d4py.plan import Plan
-from d4py.worker import pe_log_level, refuse_partition_cycles, slots
+from d4py.worker import LiveCounts, pe_log_level, refuse_partition_cycles, slots
 from d4py_multi.mailbox import Mailbox
 from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE
 from d4py_multi.pool import PoolCoordinator
@@ -44,6 +44,7 @@ class MultiOptions:
     batch_items: int = 1024  # send a batch once it holds this many messages ...
     batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
     flush_ms: float = 5.0  # ... or once its first message is this old
+    progress_ms: float = 500.0  # how often, at most, a worker reports its counts for progress displays
 
 
 class MultiBackend(Backend):
@@ -75,12 +76,13 @@ class MultiBackend(Backend):
             "batch_items": options.batch_items,
             "batch_bytes": options.batch_bytes,
             "flush_seconds": options.flush_ms / 1000,
+            "progress_seconds": options.progress_ms / 1000,
             "log_level": pe_log_level(),
             "driver_pid": os.getpid(),
             "pools": pools,
         }
         processes: list[BaseProcess] = []
-        supervisor = _Supervisor(plan, list(workers), processes, driver)
+        supervisor = _Supervisor(plan, list(workers), processes, driver, hook)
 
         def start(spec: WorkerSpec) -> None:
             process = context.Process(target=run_worker, args=(spec,), name=f"d4py-multi-{spec.number}", daemon=True)
@@ -118,10 +120,18 @@ class MultiBackend(Backend):
 class _Supervisor:
     """Listens to the workers until each has reported done; raises on the first failure or death."""
 
-    def __init__(self, plan: Plan, workers: list[tuple[int, int]], processes: list[BaseProcess], driver: Mailbox):
-        self.plan, self.workers, self.processes, self.driver = plan, workers, processes, driver
+    def __init__(
+        self,
+        plan: Plan,
+        workers: list[tuple[int, int]],
+        processes: list[BaseProcess],
+        driver: Mailbox,
+        hook: pluggy.HookRelay,
+    ):
+        self.plan, self.workers, self.processes, self.driver, self.hook = plan, workers, processes, driver, hook
         self.collector = OutputCollector(list(plan.nodes))
         self.counts = dict.fromkeys(plan.nodes, 0)
+        self.live = LiveCounts(plan)
         self.pending: set[int] = set()
         self.pools: PoolCoordinator | None = None
 
@@ -156,6 +166,8 @@ class _Supervisor:
             self.pending.discard(number)
             for pe_id, count in counts.items():
                 self.counts[pe_id] += count
+        elif kind == PROGRESS:
+            self.hook.d4py_run_progress(counts=self.live.update(*message[1:]))
         elif kind == FAILED:
             raise message[2]
         elif self.pools is not None and kind == POOL_END:

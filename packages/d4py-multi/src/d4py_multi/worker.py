@@ -47,6 +47,7 @@ class WorkerSpec:
     batch_items: int
     batch_bytes: int
     flush_seconds: float
+    progress_seconds: float
     log_level: int | None
     driver_pid: int
     pools: dict[int, Pool]  # pooled partition -> its queue
@@ -102,7 +103,7 @@ def run_worker(spec: WorkerSpec) -> None:
         # Unpickled here, so the plan's PE objects are this worker's own instances.
         plan: Plan = cloudpickle.loads(spec.plan_bytes)
         transport = _PipeTransport(spec, plan)
-        host = PartitionHost(plan, spec.partition, spec.index, transport)
+        host = PartitionHost(plan, spec.partition, spec.index, transport, progress_seconds=spec.progress_seconds)
         host.start()
         if spec.control is None:
             _run(spec, host)
@@ -150,6 +151,7 @@ def _run_pooled(spec: WorkerSpec, host: PartitionHost, transport: _PipeTransport
                 idle = pool.depth.value == 0
             if idle:
                 transport.to_driver.put((POOL_IDLE, spec.partition))
+        host.report_progress()
     host.finish()
 
 

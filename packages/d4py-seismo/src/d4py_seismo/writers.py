@@ -34,7 +34,7 @@ def save_correlations(correlations: Sequence[Correlation], path: Path) -> None:
     """
     ordered = _by_distance(correlations)
     lags = ordered[0].lags_seconds() if ordered else np.zeros(0)
-    np.savez_compressed(
+    np.savez(
         path,
         first=np.array([pair.first for pair in ordered], dtype=str),
         second=np.array([pair.second for pair in ordered], dtype=str),

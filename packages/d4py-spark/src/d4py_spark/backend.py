@@ -49,6 +49,7 @@ class SparkBackend(Backend):
 
     name = "spark"
     description = "Apache Spark via pyspark; each partition a stage, each instance a Spark task"
+    live_counts = False  # instances report only when they end
     Options = SparkOptions
 
     def check(self, plan: Plan) -> None:

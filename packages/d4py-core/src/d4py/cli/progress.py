@@ -20,16 +20,20 @@ __all__ = ["ProgressDisplay"]
 
 
 class ProgressDisplay:
-    """Counts items per PE through ``d4py_wrap_process`` and redraws a line a few times a second.
+    """Counts items per PE and redraws a line a few times a second.
 
+    Instances in this process are counted through ``d4py_wrap_process``;
+    backends with instances elsewhere report through ``d4py_run_progress``.
     Registered only when stderr is a terminal, so ordinary runs pay nothing.
     """
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.counts: dict[str, int] = {}
+        self.reported: dict[str, int] = {}
         self.started = 0.0
         self.backend = ""
+        self.live_counts = True
         self._live: Live | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -37,7 +41,9 @@ class ProgressDisplay:
     @hookimpl
     def d4py_run_start(self, plan: Plan, backend: Backend) -> None:
         self.counts = dict.fromkeys(plan.nodes, 0)
+        self.reported = {}
         self.backend = backend.name
+        self.live_counts = backend.live_counts
         self.started = time.perf_counter()
         self._live = Live(self._line(), console=self.console, transient=True, auto_refresh=False)
         self._live.start(refresh=True)  # the first frame at once, not after a refresh tick
@@ -58,6 +64,10 @@ class ProgressDisplay:
         return wrap
 
     @hookimpl
+    def d4py_run_progress(self, counts: dict[str, int]) -> None:
+        self.reported = counts
+
+    @hookimpl
     def d4py_run_end(self, plan: Plan, backend: Backend, result: RunResult | None, error: BaseException | None) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -72,8 +82,11 @@ class ProgressDisplay:
 
     def _line(self) -> Text:
         elapsed = time.perf_counter() - self.started if self.started else 0.0
-        total = sum(self.counts.values())
-        busiest = max(self.counts.items(), key=lambda kv: kv[1], default=("", 0))
+        if not self.live_counts:
+            return Text(f"d4py {self.backend}: running, {elapsed:.1f} s", style="dim")
+        counts = {pe_id: count + self.reported.get(pe_id, 0) for pe_id, count in self.counts.items()}
+        total = sum(counts.values())
+        busiest = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
         text = f"d4py {self.backend}: {total:,} items processed in {elapsed:.1f} s"
         if busiest[1]:
             text += f"  (most: {busiest[0]} {busiest[1]:,})"
