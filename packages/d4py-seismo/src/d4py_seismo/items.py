@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Correlation", "StationSpectra"]
+__all__ = ["Correlation", "PeakMotion", "StationSpectra"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,3 +57,21 @@ class Correlation:
     def lags_seconds(self) -> np.ndarray:
         """The lag of every sample of ``function``, in seconds."""
         return np.arange(-self.max_lag, self.max_lag + 1) / self.sampling_rate
+
+
+@dataclass(frozen=True)
+class PeakMotion:
+    """Peak ground acceleration (m/s²), velocity (m/s) and displacement (m) of one channel."""
+
+    channel: str
+    pga: float
+    pgv: float
+    pgd: float
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def station(self) -> str:
+        """``NET.STA`` of the channel."""
+        network, station, _, _ = self.channel.split(".")
+        return f"{network}.{station}"
