@@ -1,6 +1,6 @@
 """Run the benchmarks side by side with their anchors and print the results as Markdown.
 
-    python benchmarks/run.py [simple] [multi] [mpi] [spark] [--repeat R]
+    python benchmarks/run.py [simple] [multi] [mpi] [spark] [seismo] [--repeat R]
 
 Anchors: a plain Python loop doing the same work, and dispel4py 1.2.1,
 installed from PyPI into benchmarks/.venvs/ on first use. With no section
@@ -16,7 +16,13 @@ import platform
 from datetime import date
 
 # Each section's module, imported when it runs: a section may need a backend that is not installed.
-SECTIONS = {"simple": "simple_bench", "multi": "multi_bench", "mpi": "mpi_bench", "spark": "spark_bench"}
+SECTIONS = {
+    "simple": "simple_bench",
+    "multi": "multi_bench",
+    "mpi": "mpi_bench",
+    "spark": "spark_bench",
+    "seismo": "seismo_bench",
+}
 
 
 def main() -> None:

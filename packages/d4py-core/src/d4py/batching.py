@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DONE", "END", "FAILED", "ITEM", "OUTPUT", "PROGRESS", "Outbox", "approximate_size"]
+__all__ = ["DONE", "END", "FAILED", "FIRST_BACKEND_KIND", "ITEM", "OUTPUT", "PROGRESS", "Outbox", "approximate_size"]
 
 # Message kinds. (ITEM, edge, target instance, item); (END, edge, target instance, source instance);
 # (OUTPUT, pe id, port, item); (DONE, worker, counts); (FAILED, worker, exception);
 # (PROGRESS, partition, index, counts so far).
 ITEM, END, OUTPUT, DONE, FAILED, PROGRESS = range(6)
+FIRST_BACKEND_KIND = 16  # a backend numbers kinds of its own from here, clear of core's present and future ones
 
 Batch = list[tuple[Any, ...]]
 

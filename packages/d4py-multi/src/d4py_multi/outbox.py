@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from multiprocessing.sharedctypes import Synchronized
 
-from d4py.batching import FAILED, ITEM, Batch
+from d4py.batching import FIRST_BACKEND_KIND, ITEM, Batch
 
 # (POOL_END, partition, edge, source): an upstream instance ended; (POOL_IDLE, partition): nothing pending;
 # (FINISH,): driver to pool worker, the pool is done; (FINISHED, worker): its postprocess output is sent.
-POOL_END, POOL_IDLE, FINISH, FINISHED = range(FAILED + 1, FAILED + 5)
+POOL_END, POOL_IDLE, FINISH, FINISHED = range(FIRST_BACKEND_KIND, FIRST_BACKEND_KIND + 4)
 
 
 def counting(send: Callable[[Batch], None], depth: Synchronized[int]) -> Callable[[Batch], None]:
