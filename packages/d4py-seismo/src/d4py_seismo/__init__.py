@@ -3,6 +3,8 @@
 - :mod:`d4py_seismo.prep`: trace preparation steps as PEs, and ``TracePrep``
 - :mod:`d4py_seismo.xcorr`: every station pair's cross-correlation
 - :mod:`d4py_seismo.sources`, :mod:`d4py_seismo.writers`: waveforms in, results out
+- :mod:`d4py_seismo.misfit`: observed against synthetic in pyflex windows (extra ``misfit``)
+- :mod:`d4py_seismo.event`: a synthetic event whose observed records differ by known shifts and amplitudes
 - :mod:`d4py_seismo.assessment`: rapid assessment, peak ground motion as GeoJSON and a map
 - :mod:`d4py_seismo.synthetic`: a network with known inter-station delays
 - :mod:`d4py_seismo.workflows`: ready-to-run workflows; ``xcorr`` is the README's main job

@@ -15,6 +15,7 @@ from d4py_seismo.items import Correlation
 __all__ = ["WriteCorrelations", "plot_correlations", "save_correlations"]
 
 TICKS = 8
+IMAGE_PIXELS = (600, 900)  # at most this many rows and columns reach the image: more cannot show
 
 
 def _by_distance(correlations: Sequence[Correlation]) -> list[Correlation]:
@@ -55,7 +56,7 @@ def plot_correlations(correlations: Sequence[Correlation], path: Path, title: st
         rows = np.array([pair.function / (np.abs(pair.function).max() or 1.0) for pair in ordered])
         lags = ordered[0].lags_seconds()
         axes.imshow(
-            rows,
+            _pooled(rows, *IMAGE_PIXELS),
             aspect="auto",
             cmap="seismic",
             vmin=-1,
@@ -71,6 +72,23 @@ def plot_correlations(correlations: Sequence[Correlation], path: Path, title: st
     axes.set_ylabel("station pairs, by inter-station distance (km)")
     axes.set_title(f"{title}: {len(ordered):,} pairs")
     figure.savefig(path)
+
+
+def _pooled(values: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Shrink to at most ``rows`` x ``columns`` cells, each keeping its block's value of largest magnitude.
+
+    Plain resampling would drop one-sample correlation peaks; this keeps them.
+    """
+    for axis, limit in ((1, columns), (0, rows)):  # columns first: the longer axis shrinks the work
+        size = values.shape[axis]
+        if size > limit:
+            block = -(-size // limit)
+            moved = np.moveaxis(values, axis, 0)
+            moved = np.concatenate([moved, np.zeros(((-size) % block, *moved.shape[1:]))])
+            blocks = moved.reshape(-1, block, *moved.shape[1:])
+            picks = np.abs(blocks).argmax(axis=1)
+            values = np.moveaxis(np.take_along_axis(blocks, picks[:, None], axis=1)[:, 0], 0, axis)
+    return values
 
 
 def _distance_label(pair: Correlation) -> str:
