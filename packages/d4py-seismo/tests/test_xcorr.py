@@ -146,3 +146,15 @@ def test_trace_prep_refuses_bad_parameters() -> None:
         TracePrep(freqmin=0.1, freqmax=1.0, window_seconds=600, max_lag_seconds=600)
     with pytest.raises(ValueError, match="normalisation must be 'onebit', 'running-mean' or None"):
         TracePrep(freqmin=0.1, freqmax=1.0, normalisation="clip")  # type: ignore[arg-type]
+
+
+def test_the_image_keeps_one_sample_peaks_of_either_sign() -> None:
+    from d4py_seismo.writers import _shrink
+
+    values = np.zeros((3, 4801))
+    values[0, 17], values[1, 4800], values[2, 2000] = -0.9, 0.7, 1.0
+    values[2, 2001] = -0.4
+    shrunk = _shrink(values, 900, axis=1)
+    assert shrunk.shape == (3, 801)  # blocks of 6 samples
+    assert (shrunk[0, 2], shrunk[1, 800], shrunk[2, 333]) == (-0.9, 0.7, 1.0)
+    assert np.count_nonzero(shrunk) == 3

@@ -16,6 +16,7 @@ __all__ = ["WriteCorrelations", "plot_correlations", "save_correlations"]
 
 TICKS = 8
 IMAGE_PIXELS = (600, 900)  # at most this many rows and columns reach the image: more cannot show
+CHUNK_ROWS = 1024  # pairs shrunk at a time, so the full-resolution rows are never all in memory at once
 
 
 def _by_distance(correlations: Sequence[Correlation]) -> list[Correlation]:
@@ -53,10 +54,9 @@ def plot_correlations(correlations: Sequence[Correlation], path: Path, title: st
     figure = Figure(figsize=(8, 6), dpi=120)
     axes = figure.add_subplot()
     if ordered:
-        rows = np.array([pair.function / (np.abs(pair.function).max() or 1.0) for pair in ordered])
         lags = ordered[0].lags_seconds()
         axes.imshow(
-            _pooled(rows, *IMAGE_PIXELS),
+            _image(ordered, *IMAGE_PIXELS),
             aspect="auto",
             cmap="seismic",
             vmin=-1,
@@ -74,21 +74,29 @@ def plot_correlations(correlations: Sequence[Correlation], path: Path, title: st
     figure.savefig(path)
 
 
-def _pooled(values: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """Shrink to at most ``rows`` x ``columns`` cells, each keeping its block's value of largest magnitude.
+def _image(ordered: Sequence[Correlation], rows: int, columns: int) -> np.ndarray:
+    """Every pair's function scaled to a peak of 1, shrunk to at most ``rows`` x ``columns`` cells."""
+    shrunk = np.concatenate(
+        [
+            _shrink(np.stack([pair.function for pair in ordered[start : start + CHUNK_ROWS]]), columns, axis=1)
+            for start in range(0, len(ordered), CHUNK_ROWS)
+        ]
+    )
+    peaks = np.abs(shrunk).max(axis=1, keepdims=True)  # shrinking keeps each row's peak
+    return _shrink(shrunk / np.where(peaks > 0, peaks, 1.0), rows, axis=0)
+
+
+def _shrink(values: np.ndarray, limit: int, axis: int) -> np.ndarray:
+    """At most ``limit`` cells along ``axis``, each the value of largest magnitude in its block.
 
     Plain resampling would drop one-sample correlation peaks; this keeps them.
     """
-    for axis, limit in ((1, columns), (0, rows)):  # columns first: the longer axis shrinks the work
-        size = values.shape[axis]
-        if size > limit:
-            block = -(-size // limit)
-            moved = np.moveaxis(values, axis, 0)
-            moved = np.concatenate([moved, np.zeros(((-size) % block, *moved.shape[1:]))])
-            blocks = moved.reshape(-1, block, *moved.shape[1:])
-            picks = np.abs(blocks).argmax(axis=1)
-            values = np.moveaxis(np.take_along_axis(blocks, picks[:, None], axis=1)[:, 0], 0, axis)
-    return values
+    size = values.shape[axis]
+    if size <= limit:
+        return values
+    starts = np.arange(0, size, -(-size // limit))
+    high, low = np.maximum.reduceat(values, starts, axis=axis), np.minimum.reduceat(values, starts, axis=axis)
+    return np.where(high >= -low, high, low)
 
 
 def _distance_label(pair: Correlation) -> str:
