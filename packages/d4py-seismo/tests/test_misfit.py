@@ -107,3 +107,18 @@ def test_observed_differs_from_synthetic_by_the_known_shift() -> None:
     expected = synthetic.data[max(0, -shift) : synthetic.data.size - max(0, shift)]
     got = clean[max(0, shift) : clean.size - max(0, -shift)]
     assert abs(got - expected).max() < 10 * EVENT.noise / EVENT.amplitude(station)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"stations": 0}, "stations must be at least 1, not 0"),
+        ({"seconds": 0}, "seconds and sampling_rate must be positive"),
+        ({"sampling_rate": -5}, "seconds and sampling_rate must be positive"),
+        ({"max_shift_samples": -1}, "max_shift_samples must be at least 0 and shorter than the record, not -1"),
+        ({"seconds": 1, "max_shift_samples": 5}, "max_shift_samples .* shorter than the record, not 5"),
+    ],
+)
+def test_a_synthetic_event_refuses_bad_parameters(parameters: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=f"SyntheticEvent: {message}"):
+        SyntheticEvent(**parameters)

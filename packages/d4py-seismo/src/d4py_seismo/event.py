@@ -45,6 +45,17 @@ class SyntheticEvent:
     depth_km: float = 10.0
     lead_seconds: float = 10.0
 
+    def __post_init__(self) -> None:
+        if self.stations < 1:
+            raise ValueError(f"SyntheticEvent: stations must be at least 1, not {self.stations}")
+        if self.seconds <= 0 or self.sampling_rate <= 0:
+            raise ValueError("SyntheticEvent: seconds and sampling_rate must be positive")
+        if not 0 <= self.max_shift_samples < self.seconds * self.sampling_rate:
+            raise ValueError(
+                f"SyntheticEvent: max_shift_samples must be at least 0 and shorter than the record, "
+                f"not {self.max_shift_samples}"
+            )
+
     @property
     def hypocentre(self) -> Hypocentre:
         """Where and when the event happened; the records start ``lead_seconds`` before it."""
