@@ -29,6 +29,7 @@ from d4py.worker import LiveCounts, pe_log_level, refuse_partition_cycles, slots
 from d4py_multi.mailbox import Mailbox
 from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE
 from d4py_multi.pool import PoolCoordinator
+from d4py_multi.threads import limit_in_driver, threads_per_worker
 from d4py_multi.worker import Pool, WorkerSpec, run_worker
 
 __all__ = ["MultiBackend", "MultiOptions"]
@@ -44,6 +45,8 @@ class MultiOptions:
     batch_items: int = 1024  # send a batch once it holds this many messages ...
     batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
     flush_ms: float = 5.0  # ... or once its first message is this old
+    read_ahead_bytes: int = 8 << 20  # batches a worker takes off its pipe ahead of its PEs, at most
+    native_threads: int | None = None  # BLAS/OpenMP threads per worker (None: the cores shared out among workers)
     progress_ms: float = 500.0  # how often, at most, a worker reports its counts for progress displays
 
 
@@ -67,6 +70,8 @@ class MultiBackend(Backend):
         mailboxes = [Mailbox(context) for _ in workers]
         driver = Mailbox(context)
         pools = {p: Pool(Mailbox(context, shared=True), context.Value("q", 0)) for p in pooled}
+        pool_size = options.pool_size or os.cpu_count() or 1
+        threads = threads_per_worker(options.native_threads, len(workers) + pool_size * len(pools))
         controls: list[Mailbox] = []
         common: dict[str, Any] = {
             "plan_bytes": cloudpickle.dumps(plan),
@@ -76,6 +81,8 @@ class MultiBackend(Backend):
             "batch_items": options.batch_items,
             "batch_bytes": options.batch_bytes,
             "flush_seconds": options.flush_ms / 1000,
+            "read_ahead_bytes": options.read_ahead_bytes,
+            "native_threads": threads,
             "progress_seconds": options.progress_ms / 1000,
             "log_level": pe_log_level(),
             "driver_pid": os.getpid(),
@@ -101,15 +108,15 @@ class MultiBackend(Backend):
             return number, control
 
         try:
-            for number, (partition, index) in enumerate(workers):
-                start(WorkerSpec(number=number, partition=partition, index=index, **common))
-            if pools:
-                size = options.pool_size or os.cpu_count() or 1
-                supervisor.pools = PoolCoordinator(
-                    plan, pools, mailboxes, common["worker_of"], start_pool_worker, size, options.batch_items
-                )
-                supervisor.pools.start()
-            supervisor.watch()
+            with limit_in_driver(threads):
+                for number, (partition, index) in enumerate(workers):
+                    start(WorkerSpec(number=number, partition=partition, index=index, **common))
+                if pools:
+                    supervisor.pools = PoolCoordinator(
+                        plan, pools, mailboxes, common["worker_of"], start_pool_worker, pool_size, options.batch_items
+                    )
+                    supervisor.pools.start()
+                supervisor.watch()
         finally:
             _stop(processes)
             for box in [*mailboxes, driver, *controls, *(pool.queue for pool in pools.values())]:

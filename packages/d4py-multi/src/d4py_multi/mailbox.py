@@ -5,17 +5,25 @@ pipe blocks its writer: that is the backpressure that keeps memory flat. A
 message is one pickled batch (protocol 5); contiguous buffers such as NumPy
 arrays travel out of band, each in its own pipe message, and arrive in fresh
 writable buffers without being copied into the pickle.
+
+A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
+the pipe drained up to a bound, so that a writer seldom waits for a reader
+busy with a long computation, while memory stays bounded.
 """
 
 from __future__ import annotations
 
 import pickle
 import struct
+import threading
+from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
 _COUNT = struct.Struct("!I")
+
+_Message = tuple[memoryview, list[bytearray]]  # a pickled batch and its out-of-band buffers
 
 
 class Mailbox:
@@ -39,13 +47,15 @@ class Mailbox:
 
     def receive(self) -> list[Any]:
         """Receive one batch, waiting for it."""
+        return _decode(self.read())
+
+    def read(self) -> _Message:
+        """Read one message off the pipe, waiting for it, without unpickling it."""
         message = self.reader.recv_bytes()
         (count,) = _COUNT.unpack_from(message)
         sizes = struct.unpack_from(f"!{count}Q", message, _COUNT.size)
         buffers = [self._receive_buffer(size) for size in sizes]
-        payload = memoryview(message)[_COUNT.size + 8 * count :]
-        batch: list[Any] = pickle.loads(payload, buffers=buffers)
-        return batch
+        return memoryview(message)[_COUNT.size + 8 * count :], buffers
 
     def take(self) -> list[Any] | None:
         """Receive one batch if one is still waiting once this reader's turn comes; else None.
@@ -77,3 +87,58 @@ class Mailbox:
     def close(self) -> None:
         self.reader.close()
         self.writer.close()
+
+
+class ReadAhead:
+    """Reads a mailbox on a thread of its own, holding up to ``limit`` bytes of batches for the worker.
+
+    Past the limit the thread stops reading, the pipe fills and the writers
+    block: backpressure, with a few batches of slack instead of one pipe's
+    worth. The thread only moves bytes (the read releases the GIL); batches are
+    unpickled by the worker as it takes them.
+    """
+
+    def __init__(self, mailbox: Mailbox, limit: int) -> None:
+        self.mailbox, self.limit = mailbox, limit
+        self.messages: deque[_Message | BaseException] = deque()
+        self.held = 0  # bytes of the messages waiting in ``messages``
+        self.changed = threading.Condition()
+        threading.Thread(target=self._read, name="d4py-read-ahead", daemon=True).start()
+
+    def receive(self) -> list[Any]:
+        """The next batch, waiting for it; re-raises what stopped the reading thread."""
+        with self.changed:
+            while not self.messages:
+                self.changed.wait()
+            message = self.messages.popleft()
+            if isinstance(message, BaseException):
+                raise message
+            self.held -= _size(message)
+            self.changed.notify()
+        return _decode(message)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message: _Message | BaseException = self.mailbox.read()
+            except BaseException as error:  # the pipe broke: tell the worker, then stop
+                message = error
+            with self.changed:
+                self.messages.append(message)
+                self.changed.notify()
+                if isinstance(message, BaseException):
+                    return
+                self.held += _size(message)
+                while self.held > self.limit:
+                    self.changed.wait()
+
+
+def _size(message: _Message) -> int:
+    payload, buffers = message
+    return payload.nbytes + sum(len(buffer) for buffer in buffers)
+
+
+def _decode(message: _Message) -> list[Any]:
+    payload, buffers = message
+    batch: list[Any] = pickle.loads(payload, buffers=buffers)
+    return batch

@@ -17,8 +17,9 @@ from d4py.batching import DONE, END, FAILED, ITEM, Outbox, approximate_size
 from d4py.plan import Edge, Plan
 from d4py.runtime import Send
 from d4py.worker import HostTransport, PartitionHost, keep_freed_memory, portable_error, show_pe_logs
-from d4py_multi.mailbox import Mailbox
+from d4py_multi.mailbox import Mailbox, ReadAhead
 from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE, counting
+from d4py_multi.threads import limit_in_worker
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class WorkerSpec:
     batch_items: int
     batch_bytes: int
     flush_seconds: float
+    read_ahead_bytes: int
+    native_threads: int | None
     progress_seconds: float
     log_level: int | None
     driver_pid: int
@@ -96,6 +99,7 @@ def run_worker(spec: WorkerSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(spec.driver_pid)
     keep_freed_memory()
+    limit_in_worker(spec.native_threads)  # before the plan brings the workflow's imports
     _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
     if spec.log_level is not None:
         show_pe_logs(spec.log_level)
@@ -119,7 +123,7 @@ def run_worker(spec: WorkerSpec) -> None:
 
 def _run(spec: WorkerSpec, host: PartitionHost) -> None:
     host.run_roots()
-    inbox = spec.mailboxes[spec.number]
+    inbox = ReadAhead(spec.mailboxes[spec.number], spec.read_ahead_bytes)
     while not host.finished:
         host.transport.flush()
         host.dispatch(inbox.receive())
