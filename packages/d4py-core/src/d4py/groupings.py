@@ -11,6 +11,8 @@ import hashlib
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from d4py._exceptions import GraphError
@@ -39,13 +41,10 @@ class Grouping:
     fields: tuple[int | str, ...] = ()
     key_function: KeyFunction | None = None
 
-    def key(self, item: Any) -> Any:
-        """Return the routing key of ``item`` (group_by only)."""
-        if self.key_function is not None:
-            return self.key_function(item)
-        if len(self.fields) == 1:
-            return item[self.fields[0]]
-        return tuple(item[field] for field in self.fields)
+    @cached_property
+    def key(self) -> KeyFunction:
+        """The function that gives an item's routing key (group_by only): one field, a tuple of several."""
+        return self.key_function if self.key_function is not None else itemgetter(*self.fields)
 
     def describe(self) -> str:
         if self.kind != "group_by":
