@@ -3,7 +3,9 @@
 Prepare runs on several instances; every spectrum is broadcast (grouping
 'all') to the CrossCorrelate instances, and each instance correlates the
 pairs it owns as soon as both spectra have arrived, so no pair ships its
-spectra anywhere. One global sink keeps each pair's peak lag.
+spectra anywhere. Pair (i, j) belongs to instance (i + j) mod the instance
+count, so the pairs of each arriving spectrum are shared out at once. One
+global sink keeps each pair's peak lag.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class CrossCorrelate(GenericPE):
         station, spectrum = inputs["input"]
         for other, known in self.spectra.items():
             i, j = min(station, other), max(station, other)
-            if (i * STATIONS + j) % self.instance_count == self.instance_index:
+            if (i + j) % self.instance_count == self.instance_index:
                 first, second = (spectrum, known) if i == station else (known, spectrum)
                 self.write("output", (i, j, peak_lag(first, second)))
         self.spectra[station] = spectrum
