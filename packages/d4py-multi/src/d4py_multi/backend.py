@@ -145,12 +145,12 @@ class _Supervisor:
     def watch(self) -> None:
         while self.pending:
             sentinels = {self.processes[n].sentinel: n for n in self.pending}
-            # While a pool may grow, look at its queue a few times a second; otherwise just wait.
-            timeout = 0.02 if self.pools is not None and self.pools.growing else None
+            # While a pool may grow or shrink, look at its queue every 20 ms; otherwise just wait.
+            timeout = 0.02 if self.pools is not None and self.pools.resizing else None
             ready = wait([self.driver.connection, *sentinels], timeout)
             self._drain()
             if self.pools is not None:
-                self.pools.grow()
+                self.pools.resize()
             for handle in ready:
                 number = sentinels.get(handle) if isinstance(handle, int) else None
                 if number is not None and number in self.pending:

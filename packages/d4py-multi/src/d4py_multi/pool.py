@@ -1,16 +1,20 @@
-"""Dynamic mode, driver side: grow the pools with their queues, and end them by end-of-stream.
+"""Dynamic mode, driver side: pools grow and shrink with their queues, and end by end-of-stream.
 
 A pooled partition's items wait in one shared queue, and any of its pool
 workers may take them. The driver starts one pool worker per pool, and
 another whenever the queue holds more than a batch and the pool is below its
-size limit. The pool ends when every upstream instance has ended (their ends
-are forwarded to the driver) and no item is pending: then each pool worker
-runs postprocess, flushes what it wrote and says so, and the driver sends the
-pool's end-of-stream downstream on behalf of the partition's planned instances.
+size limit. When the queue has stayed empty for ``IDLE_SECONDS``, the driver
+retires the pool's newest worker (never the last one): the worker runs postprocess,
+flushes what it wrote, says so and leaves. The pool ends when every upstream
+instance has ended (their ends are forwarded to the driver) and no item is
+pending: then each pool worker finishes the same way, and once every worker,
+retired or not, has flushed, the driver sends the pool's end-of-stream
+downstream on behalf of the partition's planned instances.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from d4py.batching import END
@@ -18,6 +22,8 @@ from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
 from d4py_multi.outbox import FINISH
 from d4py_multi.worker import Pool
+
+IDLE_SECONDS = 0.1  # how long a queue stays empty before its pool gives up a worker
 
 
 class PoolCoordinator:
@@ -32,12 +38,15 @@ class PoolCoordinator:
         start_worker: Callable[[int], tuple[int, Mailbox]],
         max_workers: int,
         grow_at: int,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.plan, self.pools, self.mailboxes, self.worker_of = plan, pools, mailboxes, worker_of
-        self.start_worker, self.max_workers, self.grow_at = start_worker, max_workers, grow_at
+        self.start_worker, self.max_workers, self.grow_at, self.clock = start_worker, max_workers, grow_at, clock
         self.expected: dict[int, set[tuple[int, int]]] = {p: self._entry_ends(p) for p in pools}
         self.ended: dict[int, set[tuple[int, int]]] = {p: set() for p in pools}
         self.workers: dict[int, dict[int, Mailbox]] = {p: {} for p in pools}
+        self.retiring: dict[int, set[int]] = {p: set() for p in pools}  # told to finish, not yet flushed
+        self.idle_since: dict[int, float] = {}  # pools whose queue was empty at the last look, and since when
         self.finishing: dict[int, set[int]] = {}
 
     def _entry_ends(self, partition: int) -> set[tuple[int, int]]:
@@ -58,16 +67,30 @@ class PoolCoordinator:
         self.workers[partition][number] = control
 
     @property
-    def growing(self) -> bool:
-        """Whether some pool may still grow, so the driver should look at the queues now and then."""
-        return any(p not in self.finishing and len(w) < self.max_workers for p, w in self.workers.items())
+    def resizing(self) -> bool:
+        """Whether some pool may still grow or shrink, so the driver should look at the queues now and then."""
+        return any(
+            p not in self.finishing and (len(w) < self.max_workers or len(w) > 1) for p, w in self.workers.items()
+        )
 
-    def grow(self) -> None:
-        """Add a worker to each pool whose queue holds more than a batch, up to the limit."""
+    def resize(self) -> None:
+        """Grow each pool whose queue holds more than a batch; shrink each whose queue stayed empty."""
         for partition, pool in self.pools.items():
-            room = len(self.workers[partition]) < self.max_workers
-            if partition not in self.finishing and room and pool.depth.value > self.grow_at:
-                self._add_worker(partition)
+            if partition in self.finishing:
+                continue
+            depth, size, now = pool.depth.value, len(self.workers[partition]), self.clock()
+            if depth > 0:
+                self.idle_since.pop(partition, None)
+                if depth > self.grow_at and size < self.max_workers:
+                    self._add_worker(partition)
+            elif now - self.idle_since.setdefault(partition, now) >= IDLE_SECONDS and size > 1:
+                self._retire_worker(partition)
+                self.idle_since[partition] = now  # the next one waits as long again
+
+    def _retire_worker(self, partition: int) -> None:
+        number = max(self.workers[partition])
+        self.workers[partition].pop(number).send([(FINISH,)])
+        self.retiring[partition].add(number)
 
     def upstream_ended(self, partition: int, edge_index: int, source: int) -> None:
         self.ended[partition].add((edge_index, source))
@@ -77,11 +100,13 @@ class PoolCoordinator:
         """Tell the pool to finish once all its inputs have ended and nothing is pending."""
         done = self.ended[partition] >= self.expected[partition] and self.pools[partition].depth.value == 0
         if done and partition not in self.finishing:
-            self.finishing[partition] = set(self.workers[partition])
+            self.finishing[partition] = set(self.workers[partition]) | self.retiring[partition]
             for control in self.workers[partition].values():
                 control.send([(FINISH,)])
 
     def worker_finished(self, number: int) -> None:
+        for retiring in self.retiring.values():
+            retiring.discard(number)
         for partition, waiting in self.finishing.items():
             if number in waiting:
                 waiting.discard(number)
