@@ -151,6 +151,29 @@ def test_options_are_typed_and_checked():
         parse_options(WithOptions, ["mode=fast"])
     with pytest.raises(OptionError, match="expected an integer"):
         parse_options(WithOptions, ["workers=two"])
+    with pytest.raises(OptionError, match=r"-o workers=-1: expected 0 or more"):
+        parse_options(WithOptions, ["workers=-1"])
+
+
+@dataclass(frozen=True)
+class CheckedOpts:
+    in_flight: int = 4
+
+    def __post_init__(self) -> None:
+        if self.in_flight < 1:
+            raise ValueError("-o in_flight must be 1 or more")
+
+
+def test_an_options_class_that_checks_its_values_gives_a_usage_error():
+    class Checked(Backend):
+        name = "checked"
+        Options = CheckedOpts
+
+        def run(self, plan, hook):
+            raise AssertionError
+
+    with pytest.raises(OptionError, match="backend 'checked': -o in_flight must be 1 or more"):
+        parse_options(Checked, ["in_flight=0"])
 
 
 def test_a_backend_refuses_a_plan_before_anything_starts():

@@ -2,8 +2,11 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from d4py.plugins import backend_registry
+
+STATIONS = Path(__file__).parent / "workflows" / "stations.py"
 
 
 def test_mpi_is_registered_without_starting_mpi():
@@ -16,3 +19,13 @@ def test_mpi_is_registered_without_starting_mpi():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     assert backend_registry()["mpi"].unavailable_reason() is None
+
+
+def test_an_in_flight_of_zero_is_refused_before_a_job_could_wait_forever():
+    done = subprocess.run(
+        [sys.executable, "-m", "d4py", "run", "-b", "mpi", "-o", "in_flight=0", "-n", "2", str(STATIONS)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "in_flight=0" in done.stderr and "use 1 or more" in done.stderr

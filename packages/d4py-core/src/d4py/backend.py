@@ -140,7 +140,10 @@ def parse_options(backend: type[Backend], pairs: list[str]) -> Any:
             valid = ", ".join(sorted(fields)) or "none"
             raise OptionError(f"-o {key}: backend {backend.name!r} has no such option; its options are: {valid}")
         values[key] = _convert(raw, hints[key], f"-o {key}")
-    return backend.Options(**values)
+    try:
+        return backend.Options(**values)
+    except ValueError as error:  # an Options class that checks its values says what is wrong
+        raise OptionError(f"backend {backend.name!r}: {error}") from None
 
 
 def _convert(raw: str, hint: Any, where: str) -> Any:
@@ -164,9 +167,12 @@ def _convert(raw: str, hint: Any, where: str) -> Any:
         raise OptionError(f"{where}={raw}: expected true or false")
     if hint in (int, float):
         try:
-            return hint(raw)
+            number = hint(raw)
         except ValueError:
             raise OptionError(f"{where}={raw}: expected a{'n integer' if hint is int else ' number'}") from None
+        if number < 0:  # counts, sizes and times, on every backend
+            raise OptionError(f"{where}={raw}: expected 0 or more")
+        return number
     return raw
 
 

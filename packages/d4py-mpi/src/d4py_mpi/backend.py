@@ -37,6 +37,12 @@ class MPIOptions:
     flush_ms: float = 5.0  # ... or once its first message is this old
     in_flight: int = 4  # batches per destination sent and not yet taken, at most
 
+    def __post_init__(self) -> None:
+        if self.in_flight < 1:
+            raise ValueError(
+                f"-o in_flight={self.in_flight}: a rank must be able to send at least 1 batch; use 1 or more"
+            )
+
 
 class MPIBackend(Backend):
     """MPI ranks through mpi4py: rank 0 coordinates, each other rank hosts one partition instance."""
