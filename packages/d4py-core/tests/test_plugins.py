@@ -129,6 +129,19 @@ def test_run_hooks_and_process_wrappers_fire_once_per_run_and_instance():
     assert events.count(("item", sink.id)) == 3 and events.count(("wrap", sink.id, 0)) == 1
 
 
+def _backend_taking(options: type, backend_name: str) -> type[Backend]:
+    """A backend that only parses its options."""
+
+    class Parses(Backend):
+        name = backend_name
+        Options = options
+
+        def run(self, plan, hook):
+            raise AssertionError
+
+    return Parses
+
+
 @dataclass(frozen=True)
 class Opts:
     workers: int = 2
@@ -137,22 +150,16 @@ class Opts:
 
 
 def test_options_are_typed_and_checked():
-    class WithOptions(Backend):
-        name = "opts"
-        Options = Opts
-
-        def run(self, plan, hook):
-            raise AssertionError
-
-    assert parse_options(WithOptions, ["workers=4", "mode=dynamic", "verbose=yes"]) == Opts(4, "dynamic", True)
+    with_options = _backend_taking(Opts, "opts")
+    assert parse_options(with_options, ["workers=4", "mode=dynamic", "verbose=yes"]) == Opts(4, "dynamic", True)
     with pytest.raises(OptionError, match="its options are: mode, verbose, workers"):
-        parse_options(WithOptions, ["speed=1"])
+        parse_options(with_options, ["speed=1"])
     with pytest.raises(OptionError, match="choose one of static, dynamic"):
-        parse_options(WithOptions, ["mode=fast"])
+        parse_options(with_options, ["mode=fast"])
     with pytest.raises(OptionError, match="expected an integer"):
-        parse_options(WithOptions, ["workers=two"])
+        parse_options(with_options, ["workers=two"])
     with pytest.raises(OptionError, match=r"-o workers=-1: expected 0 or more"):
-        parse_options(WithOptions, ["workers=-1"])
+        parse_options(with_options, ["workers=-1"])
 
 
 @dataclass(frozen=True)
@@ -165,15 +172,8 @@ class CheckedOpts:
 
 
 def test_an_options_class_that_checks_its_values_gives_a_usage_error():
-    class Checked(Backend):
-        name = "checked"
-        Options = CheckedOpts
-
-        def run(self, plan, hook):
-            raise AssertionError
-
     with pytest.raises(OptionError, match="backend 'checked': -o in_flight must be 1 or more"):
-        parse_options(Checked, ["in_flight=0"])
+        parse_options(_backend_taking(CheckedOpts, "checked"), ["in_flight=0"])
 
 
 def test_a_backend_refuses_a_plan_before_anything_starts():
