@@ -15,6 +15,8 @@ import os
 import platform
 from datetime import date
 
+from anchors import compile_d4py
+
 # Each section's module, imported when it runs: a section may need a backend that is not installed.
 SECTIONS = {
     "simple": "simple_bench",
@@ -35,6 +37,7 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     print()
+    compile_d4py()
     for name in args.sections or SECTIONS:
         importlib.import_module(SECTIONS[name]).main(repeat=args.repeat)
 
