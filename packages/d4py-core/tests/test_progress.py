@@ -50,10 +50,12 @@ def test_the_line_adds_counts_reported_from_other_processes_or_shows_only_the_ti
     from rich.console import Console
 
     from d4py.cli.progress import ProgressDisplay
+    from d4py.plugins import make_plugin_manager
+    from d4py.runhooks import RunHooks
 
     display = ProgressDisplay(Console())
-    display.backend, display.counts = "multi", {"Source0": 0, "Sink1": 0}
-    display.d4py_run_progress(counts={"Source0": 1, "Sink1": 4999})
+    display.backend, display.run = "multi", RunHooks(make_plugin_manager(autoload=False))
+    display.run.progress({"Source0": 1, "Sink1": 4999})
     assert display._line().plain.startswith("d4py multi: 5,000 items processed in")
     assert "(most: Sink1 4,999)" in display._line().plain
     display.backend, display.live_counts = "spark", False

@@ -50,10 +50,18 @@ def test_the_world_size_is_the_budget_and_only_rank_0_prints():
     assert {row[3] for row in rows} <= set(range(5)) and max(row[3] for row in rows) > 2
 
 
-def test_too_few_ranks_is_a_usage_error_naming_how_many():
-    done = _d4py("-b", "mpi", "stations.py", ranks=3)
+def test_fewer_ranks_than_pes_share_ranks_and_give_the_result_of_simple():
+    expected = _outputs(_d4py("-n", "2", "stations.py", "--json"))
+    got = _outputs(_d4py("-b", "mpi", "stations.py", "--json", ranks=3))  # 4 PEs on 2 ranks
+    assert {pe: as_multiset(items) for pe, items in got.items()} == {
+        pe: as_multiset(items) for pe, items in expected.items()
+    }
+
+
+def test_a_budget_beyond_the_job_is_a_usage_error_naming_how_many_ranks():
+    done = _d4py("-b", "mpi", "-n", "6", "stations.py", ranks=3)
     assert done.returncode == 2
-    assert "this plan needs 5 MPI ranks" in done.stderr and "mpiexec -n 5 or more" in done.stderr
+    assert "this plan needs 7 MPI ranks" in done.stderr and "mpiexec -n 7 or more, or give -n 2 or less" in done.stderr
     assert done.stderr.count("error:") == 1  # said once, by rank 0
 
 

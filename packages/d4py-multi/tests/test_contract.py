@@ -5,20 +5,17 @@ from d4py.testing.contract import BackendContract
 
 class TestMultiFork(BackendContract):
     backend = "multi"
-    runs_partition_cycles = False
     options = ("start_method=fork",)
     processes = 8
 
 
 class TestMultiSpawn(BackendContract):
     backend = "multi"
-    runs_partition_cycles = False
     options = ("start_method=spawn",)
     processes = 8
 
 
 class TestMultiDynamic(BackendContract):
     backend = "multi"
-    runs_partition_cycles = False
     options = ("mode=dynamic", "pool_size=3")
     processes = 8

@@ -5,13 +5,11 @@ from __future__ import annotations
 import multiprocessing
 
 from d4py import WorkflowGraph
-from d4py.batching import END
+from d4py.hosting import END
 from d4py.plan import build_plan
 from d4py.testing.pes import Numbers, Pass
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import FINISH
-from d4py_multi.pool import IDLE_SECONDS, PoolCoordinator
-from d4py_multi.worker import Pool
+from d4py_multi.pool import FINISH, IDLE_SECONDS, Pool, PoolCoordinator
 
 
 class _Harness:
@@ -31,7 +29,7 @@ class _Harness:
         self.controls: list[Mailbox] = []
         worker_of = {(0, 0): 0, (2, 0): 1}
         self.coordinator = PoolCoordinator(
-            self.plan, {1: self.pool}, self.mailboxes, worker_of, self._start, max_workers, grow_at, lambda: self.now
+            self.plan, {1: self.pool}, self.mailboxes, worker_of, self._start, {1: max_workers}, grow_at, lambda: self.now
         )
 
     def _start(self, partition: int) -> tuple[int, Mailbox]:

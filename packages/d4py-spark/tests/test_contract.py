@@ -6,4 +6,3 @@ from d4py.testing.contract import BackendContract
 class TestSpark(BackendContract):
     backend = "spark"
     processes = 6
-    runs_partition_cycles = False

@@ -6,21 +6,30 @@ import dataclasses
 import types
 import typing
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
-
-import pluggy
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from d4py._exceptions import OptionError
 from d4py.plan import Plan
 
-__all__ = ["Backend", "NoOptions", "OutputCollector", "RunResult", "parse_options"]
+if TYPE_CHECKING:
+    from d4py.runhooks import RunHooks
+
+__all__ = ["Backend", "BatchOptions", "NoOptions", "RunResult", "parse_options"]
 
 
 @dataclass(frozen=True)
 class NoOptions:
     """A backend that takes no ``-o`` options."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How batches are cut; a backend's Options class inherits these ``-o`` options."""
+
+    batch_items: int = 1024  # send a batch once it holds this many messages ...
+    batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
+    flush_ms: float = 5.0  # ... or once its first message is this old
 
 
 @dataclass
@@ -54,29 +63,6 @@ class RunResult:
         return [item for ports in self.outputs.values() for values in ports.values() for item in values]
 
 
-class OutputCollector:
-    """Keeps items written to unconnected outputs, for the RunResult."""
-
-    def __init__(self, order: list[str]) -> None:
-        self.order = order
-        self.outputs: dict[str, dict[str, list[Any]]] = defaultdict(dict)
-
-    def sink(self, pe_id: str, port: str) -> typing.Callable[[Any], None]:
-        return self.outputs[pe_id].setdefault(port, []).append
-
-    def extend(self, pe_id: str, port: str, items: list[Any]) -> None:
-        self.outputs[pe_id].setdefault(port, []).extend(items)
-
-    def result(self) -> dict[str, dict[str, list[Any]]]:
-        """The non-empty outputs, PEs in plan order."""
-        result = {}
-        for pe_id in self.order:
-            ports = {port: items for port, items in self.outputs.get(pe_id, {}).items() if items}
-            if ports:
-                result[pe_id] = ports
-        return result
-
-
 class Backend(ABC):
     """Base class of every backend; plugins return subclasses from ``d4py_backends``.
 
@@ -85,12 +71,20 @@ class Backend(ABC):
     ``live_counts`` says whether the driving process learns item counts while
     the run goes on (instances run in it, or the backend fires
     ``d4py_run_progress``); progress displays show only the time otherwise.
+
+    Capabilities: a backend that cannot honour some graphs declares it, and
+    core refuses such a graph with a clear message before anything starts
+    (``BackendContract`` reads the same declarations).
+    ``runs_partition_cycles`` is false for backends with bounded transport
+    between processes, where explicit partitions that feed each other could
+    deadlock.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Options: ClassVar[type] = NoOptions
     live_counts: ClassVar[bool] = True
+    runs_partition_cycles: ClassVar[bool] = True
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -111,15 +105,21 @@ class Backend(ABC):
     def check(self, plan: Plan) -> None:
         """Raise a UsageError naming the PE and the reason if this backend cannot run ``plan`` correctly.
 
-        Called after planning and before anything starts, so that a graph a
-        backend cannot honour is refused instead of being run wrongly. The
-        default accepts every plan.
+        Called after planning and after core has checked the declared
+        capabilities, before anything starts: for refusals that no
+        capability describes (a malformed option that depends on the plan).
+        The default accepts every plan.
         """
         return None
 
     @abstractmethod
-    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
-        """Run every instance of ``plan`` to the end and return what it produced."""
+    def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
+        """Run every instance of ``plan`` to the end and return what it produced.
+
+        ``hooks`` is the run's plugins: ask it for each instance's wrappers
+        and observers, pass it progress, and send ``hooks.for_workers()`` (or
+        :func:`d4py.hosting.worker_settings`) to the processes you start.
+        """
 
 
 def option_fields(options_class: type) -> list[dataclasses.Field[Any]]:

@@ -1,4 +1,4 @@
-"""``run()``: plan a graph and enact it on a backend, with the run hooks around it."""
+"""``run()``: plan a graph and enact it on a backend, with the run's plugins around it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 
 import pluggy
 
+from d4py._exceptions import UsageError
 from d4py.backend import Backend, RunResult, parse_options
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
-from d4py.plan import build_plan
+from d4py.plan import Plan, build_plan
 from d4py.plugins import get_backend, get_plugin_manager
+from d4py.runhooks import RunHooks
 
-__all__ = ["run"]
+__all__ = ["check_capabilities", "run"]
 
 
 def run(
@@ -24,14 +26,17 @@ def run(
     processes: int | None = None,
     options: Sequence[str] | Any = (),
     check_types: bool = False,
+    plugins: Sequence[object] = (),
     plugin_manager: pluggy.PluginManager | None = None,
 ) -> RunResult:
     """Run ``graph`` and return the items of its unconnected outputs.
 
     ``inputs`` drives the roots: None (each root once), a number of
     iterations, or a mapping from root PE (object, id or name) to a number of
-    iterations or a list of input dicts. ``options`` are ``key=value``
-    strings or the backend's Options object.
+    iterations or a list of input dicts. ``processes`` is the most processes
+    that run PEs. ``options`` are ``key=value`` strings or the backend's
+    Options object. ``plugins`` are registered for this run only, and
+    re-created in every process that runs instances (so they must pickle).
     """
     manager = plugin_manager or get_plugin_manager()
     if isinstance(backend, str):
@@ -43,12 +48,31 @@ def run(
     if processes is None:
         processes = backend.default_processes()
     plan = build_plan(graph, inputs, processes, check_types=check_types)
+    check_capabilities(type(backend), plan)
     backend.check(plan)
-    manager.hook.d4py_run_start(plan=plan, backend=backend)
+    for plugin in plugins:
+        manager.register(plugin)
     try:
-        result = backend.run(plan, manager.hook)
-    except BaseException as error:
-        manager.hook.d4py_run_end(plan=plan, backend=backend, result=None, error=error)
-        raise
-    manager.hook.d4py_run_end(plan=plan, backend=backend, result=result, error=None)
+        hooks = RunHooks(manager)
+        hooks.run_start(plan, backend)
+        try:
+            result = backend.run(plan, hooks)
+        except BaseException as error:
+            hooks.run_end(plan, backend, None, error)
+            raise
+        hooks.run_end(plan, backend, result, None)
+    finally:
+        for plugin in plugins:
+            manager.unregister(plugin)
     return result
+
+
+def check_capabilities(backend: type[Backend], plan: Plan) -> None:
+    """Raise a UsageError if ``plan`` needs what ``backend`` declares it cannot do."""
+    cycle = None if backend.runs_partition_cycles else plan.partition_cycle()
+    if cycle:
+        groups = " and ".join("[" + ", ".join(plan.partitions[p]) + "]" for p in cycle)
+        raise UsageError(
+            f"backend {backend.name!r} cannot run partitions that feed each other ({groups}); "
+            "change graph.partitions so that items flow one way between them"
+        )

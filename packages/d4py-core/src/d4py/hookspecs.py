@@ -1,19 +1,26 @@
 """The d4py plugin contract: every hook a plugin may implement.
 
-Plugins are modules or objects registered under the entry-point group ``d4py``.
-Hooks fire per run or per PE instance, never per item.
+Plugins are modules or objects registered under the entry-point group ``d4py``,
+or registered for one run (``d4py.run(..., plugins=[...])``). Hooks fire per
+run or per PE instance, never per item. ``d4py_run_*`` and
+``d4py_observer_report`` fire in the driving process; ``d4py_wrap_process``
+and ``d4py_observe`` in the process that runs the instance, where the run's
+plugins are re-created (a plugin registered for the run travels there
+pickled).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from d4py.backend import Backend, RunResult
+    from d4py.observe import Observer
     from d4py.pe import GenericPE
     from d4py.plan import Plan
+    from d4py.runhooks import RunHooks
     from d4py.runtime import InstanceInfo, Wrapper
 
 hookspec = pluggy.HookspecMarker("d4py")
@@ -30,8 +37,11 @@ def d4py_backends() -> list[type[Backend]]:
 
 
 @hookspec
-def d4py_run_start(plan: Plan, backend: Backend) -> None:
-    """Called once in the driving process after planning, before any PE starts."""
+def d4py_run_start(plan: Plan, backend: Backend, run: RunHooks) -> None:
+    """Called once in the driving process after planning, before any PE starts.
+
+    ``run.live_counts()`` gives the items processed so far per PE, for the run's duration.
+    """
 
 
 @hookspec
@@ -43,8 +53,9 @@ def d4py_run_end(plan: Plan, backend: Backend, result: RunResult | None, error: 
 def d4py_run_progress(counts: dict[str, int]) -> None:
     """Called in the driving process, a few times a second at most, with items processed so far per PE.
 
-    Fired by backends whose instances run in other processes (``multi``);
-    in-process backends leave counting to ``d4py_wrap_process``.
+    Fired by backends whose instances run in other processes and report
+    while they run (``multi``); for instances in the driving process, read
+    ``run.live_counts()`` instead.
     """
 
 
@@ -55,4 +66,25 @@ def d4py_wrap_process(pe: GenericPE, info: InstanceInfo) -> Wrapper | None:
     Called once per instance, in the process that runs it, before
     ``preprocess``. The wrapper takes the ``process(inputs)`` callable and
     returns one with the same signature; it is what runs per item.
+    """
+
+
+@hookspec
+def d4py_observe(pe: GenericPE, info: InstanceInfo) -> Observer | None:
+    """Return an observer of one PE instance, or None.
+
+    Called once per instance, in the process that runs it, before
+    ``preprocess``. The observer receives the instance's activity in batches
+    (see :mod:`d4py.observe`); what its ``report`` returns reaches
+    ``d4py_observer_report`` in the driving process.
+    """
+
+
+@hookspec
+def d4py_observer_report(info: InstanceInfo, report: Any, final: bool) -> None:
+    """Called in the driving process with one report of an instance's observer.
+
+    Reports of one instance arrive in the order they were made; ``final`` is
+    true for the last, made after ``postprocess``. Reports of every plugin
+    arrive here: keep those of your own observers (by their type).
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -17,6 +18,8 @@ from d4py._exceptions import PortError
 __all__ = [
     "BasePE",
     "keeps_state",
+    "pe_log_level",
+    "show_pe_logs",
     "ConsumerPE",
     "GenericPE",
     "IterativePE",
@@ -31,6 +34,20 @@ GROUPING = "grouping"
 logger = logging.getLogger("d4py.pe")
 
 Emitter = Callable[[Any], None]
+
+
+def pe_log_level() -> int | None:
+    """The level at which PE log messages are shown in this process, for workers to match."""
+    return logger.getEffectiveLevel() if logger.handlers else None
+
+
+def show_pe_logs(level: int) -> None:
+    """Show PE log messages on stderr at ``level``, as the driver does."""
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 class GenericPE:

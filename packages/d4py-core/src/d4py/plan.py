@@ -20,7 +20,9 @@ from d4py.groupings import SHUFFLE, Grouping, parse_grouping
 from d4py.inputs import RunInput, resolve_inputs
 from d4py.pe import GROUPING, TYPE, GenericPE, keeps_state
 
-__all__ = ["Edge", "Node", "Plan", "build_plan"]
+__all__ = ["Edge", "Node", "Plan", "Slot", "build_plan", "lay_out"]
+
+Slot = tuple[int, int]  # (partition, index): one instance of every PE of a partition
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,10 @@ class Plan:
     partitions: list[list[str]]
     inputs: dict[str, list[dict[str, Any]]]
     check_types: bool = False
+    processes: int | None = None  # the budget: the most processes that run PEs (None: one per slot)
     outgoing: dict[tuple[str, str], list[Edge]] = field(default_factory=dict)
     incoming: dict[str, list[Edge]] = field(default_factory=dict)
+    layout: list[list[Slot]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         out: dict[tuple[str, str], list[Edge]] = defaultdict(list)
@@ -73,10 +77,41 @@ class Plan:
             out[(edge.source, edge.output)].append(edge)
             inc[edge.target].append(edge)
         self.outgoing, self.incoming = dict(out), dict(inc)
+        self.layout = lay_out(self.slots(), self.processes)
 
     @property
     def roots(self) -> list[str]:
         return [pe_id for pe_id in self.nodes if pe_id not in self.incoming]
+
+    def slots(self) -> list[Slot]:
+        """Every (partition, index), partitions in the order items flow between them."""
+        return [(p, k) for p in self.flow_order() for k in range(self.nodes[self.partitions[p][0]].instances)]
+
+    def partition_links(self) -> set[tuple[int, int]]:
+        """The partition graph: (source, target) for every pair of partitions an edge joins."""
+        links = set()
+        for edge in self.edges:
+            source, target = self.nodes[edge.source].partition, self.nodes[edge.target].partition
+            if source != target:
+                links.add((source, target))
+        return links
+
+    def partition_cycle(self) -> list[int] | None:
+        """Partitions that feed each other, if any (explicit ``graph.partitions`` can; fusing never does)."""
+        between = nx.DiGraph(list(self.partition_links()))
+        try:
+            return [source for source, _ in nx.find_cycle(between)]
+        except nx.NetworkXNoCycle:
+            return None
+
+    def flow_order(self) -> list[int]:
+        """Partition numbers, upstream before downstream (in number order where partitions feed each other)."""
+        between = nx.DiGraph()
+        between.add_nodes_from(range(len(self.partitions)))
+        between.add_edges_from(self.partition_links())
+        if not nx.is_directed_acyclic_graph(between):
+            return list(range(len(self.partitions)))
+        return list(nx.lexicographical_topological_sort(between))
 
     def expected_ends(self, pe_id: str, index: int) -> set[tuple[int, int]]:
         """The (edge, source instance) pairs whose end-of-stream instance ``index`` awaits."""
@@ -85,6 +120,25 @@ class Plan:
             sources = [index] if edge.local else range(self.nodes[edge.source].instances)
             ends.update((edge.index, s) for s in sources)
         return ends
+
+    def sent_ends(self, pe_id: str, index: int) -> list[tuple[Edge, int]]:
+        """The (edge, target instance) pairs to which instance ``index`` sends end-of-stream when it finishes."""
+        ends: list[tuple[Edge, int]] = []
+        for port in self.nodes[pe_id].pe.outputconnections:
+            for edge in self.outgoing.get((pe_id, port), []):
+                targets = [index] if edge.local else range(self.nodes[edge.target].instances)
+                ends.extend((edge, target) for target in targets)
+        return ends
+
+    def entry_ends(self, partition: int) -> set[tuple[int, int]]:
+        """The (edge, source instance) pairs whose end-of-stream a partition awaits from outside itself."""
+        members = set(self.partitions[partition])
+        return {
+            (edge.index, source)
+            for edge in self.edges
+            if edge.target in members and edge.source not in members
+            for source in range(self.nodes[edge.source].instances)
+        }
 
     def poolable(self, partition: int) -> bool:
         """Whether any worker may run this partition's items: no roots, only shuffled inputs, no state.
@@ -140,7 +194,27 @@ def build_plan(
         partitions=partitions,
         inputs=resolve_inputs(inputs, [nodes[r].pe for r in roots], [n.pe for i, n in nodes.items() if i not in roots]),
         check_types=check_types,
+        processes=processes,
     )
+
+
+def lay_out(slots: list[Slot], processes: int | None) -> list[list[Slot]]:
+    """Share ``slots`` (in flow order) out among at most ``processes`` processes (None: one each).
+
+    Each process takes a run of consecutive slots, so that between
+    partitions items flow from a process to itself or to a later one only,
+    and no two processes wait on each other's full queues. Runs differ in
+    length by one at most.
+    """
+    if processes is None or len(slots) <= processes:
+        return [[slot] for slot in slots]
+    size, extra = divmod(len(slots), processes)
+    layout, start = [], 0
+    for number in range(processes):
+        end = start + size + (1 if number < extra else 0)
+        layout.append(slots[start:end])
+        start = end
+    return layout
 
 
 def _index_pes(pes: list[GenericPE]) -> dict[str, GenericPE]:

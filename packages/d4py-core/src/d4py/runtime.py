@@ -5,6 +5,8 @@ postprocess once every upstream instance has ended), routes what the PE
 writes according to the plan, and counts end-of-stream per edge and upstream
 instance. A backend supplies a :class:`Transport` that moves items and
 end-of-stream marks between instances; it never decides where they go.
+Instances with observers (:mod:`d4py.observe`) count and time what they do;
+the others take a direct path that does neither.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
+from d4py.observe import Activity, Clock, Observer
 from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
 
@@ -41,6 +44,9 @@ class Transport(Protocol):
 
     def collect(self, pe_id: str, port: str) -> Send:
         """Return a function that keeps one item written to an unconnected output."""
+
+    def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
+        """Carry what an instance's observers reported to the driving process."""
 
 
 class InstanceInfo:
@@ -86,8 +92,11 @@ class Instance:
         pe: GenericPE,
         transport: Transport,
         wrappers: list[Wrapper] | None = None,
+        observers: list[Observer] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.plan, self.pe_id, self.index, self.pe = plan, pe_id, index, pe
+        self.info = InstanceInfo(pe_id, index, plan.nodes[pe_id].instances)
         self.transport = transport
         # Which copy this is, for PEs that split work among their instances themselves.
         pe.instance_index, pe.instance_count = index, plan.nodes[pe_id].instances
@@ -97,7 +106,10 @@ class Instance:
         self._process: ProcessFunction = pe.process
         for wrap in wrappers or []:
             self._process = wrap(self._process)
-        self._fast = _has_direct_path(pe) and not wrappers and not plan.check_types
+        self.observers = observers or []
+        self.activity = Activity() if self.observers else None
+        self._clock = clock or Clock()
+        self._fast = _has_direct_path(pe) and not wrappers and not self.observers and not plan.check_types
 
     def connect(self) -> None:
         """Install the PE's emitters; call once every instance can be delivered to."""
@@ -113,6 +125,9 @@ class Instance:
             return self._direct_receiver()
         process, write, fail = self._process, self.pe.write, self._failure
         check = self._input_check(port)
+        activity, clock = self.activity, self._clock
+        if activity is not None:
+            process = _timed(process, activity, clock, port)
 
         def receive(item: Any) -> None:
             self.count += 1
@@ -150,10 +165,13 @@ class Instance:
         return receive
 
     def feed(self, inputs: Mapping[str, Any]) -> None:
-        """Call the PE with one run input (roots only)."""
+        """Call the PE with one run input (roots only); observers count it as read on port ``''``."""
         self.count += 1
+        process = self._process
+        if self.activity is not None:
+            process = _timed(process, self.activity, self._clock, "")
         try:
-            result = self._process(dict(inputs))
+            result = process(dict(inputs))
         except D4pyError:
             raise
         except Exception as error:
@@ -174,18 +192,34 @@ class Instance:
         return not self._awaiting
 
     def finish(self) -> None:
-        """Run ``postprocess`` and send end-of-stream downstream."""
+        """Run ``postprocess``, send end-of-stream downstream, and give observers their last batch."""
         self.finished = True
         self._call("postprocess", self.pe.postprocess)
-        for port in self.pe.outputconnections:
-            for edge in self.plan.outgoing.get((self.pe_id, port), []):
-                targets = [self.index] if edge.local else range(self.plan.nodes[edge.target].instances)
-                for target in targets:
-                    self.transport.end(edge, target, self.index)
+        for edge, target in self.plan.sent_ends(self.pe_id, self.index):
+            self.transport.end(edge, target, self.index)
+        self.observe(final=True)
+
+    def observe(self, final: bool = False) -> None:
+        """Hand the activity since the last call to the observers, and their reports to the transport."""
+        if self.activity is None:
+            return
+        activity = self.activity.take()
+        reports = []
+        for observer in self.observers:
+            if activity or final:
+                observer.observe(activity)
+            report = observer.report(final)
+            if report is not None:
+                reports.append(report)
+        if reports:
+            self.transport.report(self.info, final, reports)
 
     def _call(self, stage: str, method: Callable[[], None]) -> None:
         try:
-            method()
+            if self.activity is not None:
+                self._clock.timed(self.activity, method)
+            else:
+                method()
         except D4pyError:
             raise
         except Exception as error:
@@ -210,7 +244,21 @@ class Instance:
                 for send in sends:
                     send(item)
 
+        if self.activity is not None:
+            emit = self._counted(port, emit, self.activity)
         return self._output_check(port, emit)
+
+    def _counted(self, port: str, emit: Send, activity: Activity) -> Send:
+        writes, written = activity.writes, activity.written
+        keep = any(observer.wants_items for observer in self.observers)
+
+        def counted(item: Any) -> None:
+            writes[port] = writes.get(port, 0) + 1
+            if keep:
+                written.append((port, item, self.count))
+            emit(item)
+
+        return counted
 
     def _router(self, edge: Edge) -> Send:
         """Return the function that sends an item over ``edge`` to the right instance(s)."""
@@ -284,3 +332,14 @@ class Instance:
             f"PE '{self.pe_id}' (instance {self.index}) {kind} {port!r} declares {type_name(declared)} "
             f"but got {type(item).__name__}: {describe_item(item)}"
         )
+
+
+def _timed(process: ProcessFunction, activity: Activity, clock: Clock, port: str) -> ProcessFunction:
+    """``process``, counting a read on ``port`` and charging its own time to ``activity``."""
+    reads = activity.reads
+
+    def timed(inputs: dict[str, Any]) -> Any:
+        reads[port] = reads.get(port, 0) + 1
+        return clock.timed(activity, lambda: process(inputs))
+
+    return timed

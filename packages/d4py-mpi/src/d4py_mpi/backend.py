@@ -1,9 +1,10 @@
-"""The ``mpi`` backend: the plan's partition instances on the ranks of an MPI job.
+"""The ``mpi`` backend: the plan's layout on the ranks of an MPI job.
 
 Inside a job (``mpiexec -n N d4py run -b mpi ...``) every rank runs the same
 command and takes its part: the world size sets the process budget (N - 1
-instances; rank 0 coordinates). Outside a job, ``run`` starts ``mpiexec``
-itself with as many ranks as the plan needs and waits for rank 0's result.
+ranks run PEs; rank 0 coordinates). Outside a job, ``run`` starts
+``mpiexec`` itself with as many ranks as the plan's layout needs and waits
+for rank 0's result.
 """
 
 from __future__ import annotations
@@ -14,27 +15,24 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pluggy
-
 if TYPE_CHECKING:
     from mpi4py import MPI
 
+    from d4py.runhooks import RunHooks
+
 from d4py import Backend, RunResult
+from d4py.backend import BatchOptions
 from d4py.plan import Plan
-from d4py.worker import pe_log_level, refuse_partition_cycles
-from d4py_mpi.launch import JobSettings, in_job, launch, mpi_environment
+from d4py_mpi.launch import Job, in_job, launch, mpi_environment
 
 __all__ = ["MPIBackend", "MPIOptions"]
 
 
 @dataclass(frozen=True)
-class MPIOptions:
-    """Options of the mpi backend (``-o key=value``)."""
+class MPIOptions(BatchOptions):
+    """Options of the mpi backend (``-o key=value``), after the batch options every backend shares."""
 
     mpiexec: str | None = None  # outside a job: the mpiexec to start (default: beside Python, then on PATH)
-    batch_items: int = 1024  # send a batch once it holds this many messages ...
-    batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
-    flush_ms: float = 5.0  # ... or once its first message is this old
     in_flight: int = 4  # batches per destination sent and not yet taken, at most
 
     def __post_init__(self) -> None:
@@ -45,11 +43,12 @@ class MPIOptions:
 
 
 class MPIBackend(Backend):
-    """MPI ranks through mpi4py: rank 0 coordinates, each other rank hosts one partition instance."""
+    """MPI ranks through mpi4py: rank 0 coordinates, each other rank hosts one process of the layout."""
 
     name = "mpi"
-    description = "MPI via mpi4py; one rank per partition instance; starts mpiexec itself when needed"
+    description = "MPI via mpi4py; ranks as the plan lays out its processes; starts mpiexec itself when needed"
     live_counts = False  # instances report only when they end
+    runs_partition_cycles = False  # bounded sends: partitions that feed each other could deadlock
     Options = MPIOptions
 
     @classmethod
@@ -63,23 +62,17 @@ class MPIBackend(Backend):
         comm = _world()
         return comm.size - 1 if comm is not None and comm.size > 1 else None
 
-    def check(self, plan: Plan) -> None:
-        """Refuse explicit partitions that feed each other, which could deadlock bounded sends."""
-        refuse_partition_cycles(plan, self.name)
-
-    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+    def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
         started = time.perf_counter()
         options: MPIOptions = self.options
-        settings = JobSettings(
-            options.batch_items, options.batch_bytes, options.flush_ms / 1000, options.in_flight, pe_log_level()
-        )
         comm = _world()
         if comm is None or comm.size == 1:
-            return launch(plan, settings, options.mpiexec, started)
+            return launch(plan, hooks, options, started)
         from d4py_mpi.job import abort_at_exit, run_job  # imports mpi4py: only in a rank
 
         try:
-            return run_job(comm, plan, settings, started)
+            job = Job.create(plan, hooks, options) if comm.rank == 0 else None
+            return run_job(comm, job, started, hooks)[0]
         except BaseException as error:
             if comm.rank == 0:  # workers may be blocked or busy in a PE: only an abort ends them all
                 abort_at_exit(comm, 130 if isinstance(error, KeyboardInterrupt) else getattr(error, "exit_code", 1))

@@ -1,7 +1,7 @@
-"""Batches between ranks: pickle protocol 5, with buffers sent as raw MPI messages.
+"""Batches between ranks: core's frames, with buffers sent as raw MPI messages.
 
-A batch is one MPI message holding the pickle and the sizes of its
-out-of-band buffers (NumPy arrays, any contiguous buffer), followed by one
+A batch is one MPI message holding its frame (:mod:`d4py.hosting.framing`:
+the pickle and the sizes of its out-of-band buffers), followed by one
 message per buffer, sent straight from the array's memory and received into a
 fresh writable buffer. MPI keeps messages between two ranks in order, so a
 batch's buffers are the next ones from its sender.
@@ -15,20 +15,17 @@ it polls with a growing pause, so more ranks than cores run well.
 
 from __future__ import annotations
 
-import pickle
-import struct
 import time
 from collections import defaultdict, deque
 from typing import Any
 
 from mpi4py import MPI
 
-from d4py.batching import Batch
+from d4py.hosting import Batch, buffer_sizes, decode, encode
 
 __all__ = ["Channel", "Pause"]
 
 _BATCH, _BUFFER = 11, 12
-_COUNT = struct.Struct("!I")
 
 
 class Pause:
@@ -56,16 +53,12 @@ class Channel:
 
     def send(self, dest: int, batch: Batch) -> None:
         """Send one batch to rank ``dest``; waits while ``in_flight`` batches there are not yet taken."""
-        buffers: list[pickle.PickleBuffer] = []
-        payload = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        header = _COUNT.pack(len(raws)) + struct.pack(f"!{len(raws)}Q", *(raw.nbytes for raw in raws))
-        message = header + payload
+        frame, raws = encode(batch)
         queue = self.pending[dest]
         self._settle(queue, self.in_flight - 1)
-        requests = [self.comm.Issend([message, MPI.BYTE], dest, _BATCH)]
+        requests = [self.comm.Issend([frame, MPI.BYTE], dest, _BATCH)]
         requests += [self.comm.Issend([raw, MPI.BYTE], dest, _BUFFER) for raw in raws]
-        queue.append((requests, [message, raws, buffers]))
+        queue.append((requests, [frame, raws]))
 
     def receive(self) -> tuple[int, Batch] | None:
         """The next batch from any rank, with its sender, or None when none is waiting."""
@@ -73,17 +66,14 @@ class Channel:
         if not self.comm.Iprobe(MPI.ANY_SOURCE, _BATCH, status):
             return None
         source = status.Get_source()
-        message = bytearray(status.Get_count(MPI.BYTE))
-        self.comm.Recv([message, MPI.BYTE], source, _BATCH)
-        (count,) = _COUNT.unpack_from(message)
-        sizes = struct.unpack_from(f"!{count}Q", message, _COUNT.size)
+        frame = bytearray(status.Get_count(MPI.BYTE))
+        self.comm.Recv([frame, MPI.BYTE], source, _BATCH)
         buffers = []
-        for size in sizes:
+        for size in buffer_sizes(frame):
             buffer = bytearray(size)
             self.comm.Recv([buffer, MPI.BYTE], source, _BUFFER)
             buffers.append(buffer)
-        batch: Batch = pickle.loads(memoryview(message)[_COUNT.size + 8 * count :], buffers=buffers)
-        return source, batch
+        return source, decode(frame, buffers)
 
     def wait_receive(self) -> tuple[int, Batch]:
         """The next batch from any rank, waiting for it."""

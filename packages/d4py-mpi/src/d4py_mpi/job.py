@@ -1,130 +1,111 @@
-"""One run as an MPI job: rank 0 coordinates, ranks 1 to N host the plan's partition instances.
+"""One run as an MPI job: rank 0 coordinates, ranks 1 to N host the processes of the plan's layout.
 
-Every rank takes rank 0's plan, so all agree on it whatever their own
-interpreter built. Rank *r* hosts the *r*-th (partition, index) slot of the
-plan with core's :class:`~d4py.worker.PartitionHost`; ranks beyond the
-slots have nothing to do and leave. Rank 0 collects outputs, counts and the
-first failure, and returns the :class:`~d4py.RunResult`. Worker ranks never
-return: they leave with ``SystemExit``, so that nothing after ``run()`` runs
-twice in a job.
+Every rank takes rank 0's :class:`~d4py_mpi.launch.Job`, so all agree on the
+plan whatever their own interpreter built, and starts as core's
+:func:`~d4py.hosting.start_worker` says. Rank *r* hosts the *r*-th process
+of the layout with core's :class:`~d4py.hosting.ProcessHost`; ranks beyond
+the layout have nothing to do and leave. Rank 0 hands what the ranks send to
+core's :class:`~d4py.hosting.RunCollector` and returns the
+:class:`~d4py.RunResult`. Worker ranks never return: they leave with
+``SystemExit``, so that nothing after ``run()`` runs twice in a job.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
-import cloudpickle
 from mpi4py import MPI
 
-from d4py import _compat
 from d4py._exceptions import UsageError
-from d4py.backend import OutputCollector, RunResult
-from d4py.batching import DONE, FAILED, OUTPUT, Batch, Outbox
-from d4py.plan import Plan
-from d4py.worker import HostTransport, PartitionHost, keep_freed_memory, portable_error, show_pe_logs, slots
+from d4py.backend import RunResult
+from d4py.hosting import FAILED, Batch, HostTransport, Outbox, RunCollector, Worker, portable_error, start_worker
+from d4py.runhooks import RunHooks
 from d4py_mpi.channel import Channel, Pause
-from d4py_mpi.launch import JobSettings, ranks_needed
+from d4py_mpi.launch import Job
 
-__all__ = ["abort_at_exit", "run_job"]
+__all__ = ["Job", "abort_at_exit", "run_job"]
 
 COORDINATOR = 0
 
 
-def run_job(comm: MPI.Intracomm, plan: Plan | None, settings: JobSettings | None, started: float) -> RunResult:
-    """Run rank 0's plan on every rank of ``comm``; only rank 0 returns."""
-    _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
-    shared = cloudpickle.dumps((plan, settings)) if comm.rank == COORDINATOR else None
-    # Unpickled on every rank, so each worker's PE objects are its own instances.
-    plan, settings = cloudpickle.loads(comm.bcast(shared, root=COORDINATOR))
-    assert plan is not None and settings is not None
-    if settings.log_level is not None:
-        show_pe_logs(settings.log_level)
-    needed = ranks_needed(plan)
-    if comm.size < needed:
+def run_job(
+    comm: MPI.Intracomm, job: Job | None, started: float, hooks: RunHooks | None
+) -> tuple[RunResult, list[tuple[Any, ...]]]:
+    """Run rank 0's ``job`` on every rank of ``comm``; only rank 0 returns.
+
+    It returns the result, and the observer reports it kept when ``hooks`` is
+    None (rank 0 is not the driving process).
+    """
+    shared = pickle.dumps(job) if comm.rank == COORDINATOR else None
+    job = pickle.loads(comm.bcast(shared, root=COORDINATOR))
+    assert job is not None
+    worker = start_worker(job.settings, own_process=comm.rank != COORDINATOR)
+    if comm.size < job.ranks:
         if comm.rank == COORDINATOR:
             raise UsageError(
-                f"this plan needs {needed} MPI ranks (rank 0 coordinates, {needed - 1} run PE instances, "
-                f"at least one each) but the job has {comm.size}: start it with mpiexec -n {needed} or more"
+                f"this plan needs {job.ranks} MPI ranks (rank 0 coordinates, {job.ranks - 1} run PEs) but the job "
+                f"has {comm.size}: start it with mpiexec -n {job.ranks} or more, or give -n {comm.size - 1} or less"
             )
         raise SystemExit(2)
-    channel = Channel(comm, settings.in_flight)
+    channel = Channel(comm, job.options.in_flight)
     if comm.rank == COORDINATOR:
-        return _coordinate(channel, plan, needed - 1, started)
-    if comm.rank < needed:
-        _serve(comm, channel, plan, settings)
+        collector = RunCollector(worker.plan, hooks, range(1, job.ranks))
+        _coordinate(channel, collector)
+        return collector.result("mpi", started), collector.reports
+    if comm.rank < job.ranks:
+        _serve(comm.rank, channel, worker, job)
     raise SystemExit(0)
 
 
-def _coordinate(channel: Channel, plan: Plan, workers: int, started: float) -> RunResult:
-    """Collect outputs and counts until every worker rank is done; raise the first failure."""
-    collector = OutputCollector(list(plan.nodes))
-    counts = dict.fromkeys(plan.nodes, 0)
-    pending = set(range(1, workers + 1))
+def _coordinate(channel: Channel, collector: RunCollector) -> None:
+    """Hand what the ranks send to ``collector`` until every rank is done; it raises the first failure."""
     pause = Pause()
-    while pending:
+    while not collector.done:
         received = channel.receive()
         if received is None:
             pause.wait()
             continue
         pause.reset()
-        source, batch = received
-        for message in batch:
-            kind = message[0]
-            if kind == OUTPUT:
-                collector.outputs[message[1]].setdefault(message[2], []).append(message[3])
-            elif kind == DONE:
-                pending.discard(source)
-                for pe_id, count in message[2].items():
-                    counts[pe_id] += count
-            elif kind == FAILED:
-                raise message[2]
-    return RunResult(collector.result(), counts, time.perf_counter() - started, "mpi")
+        collector.handle(received[1])
 
 
-def _serve(comm: MPI.Intracomm, channel: Channel, plan: Plan, settings: JobSettings) -> None:
-    """Host this rank's partition instance to the end; on failure, report it and wait to be stopped."""
-    keep_freed_memory()
+def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
+    """Host this rank's process of the layout to the end; on failure, report it and wait to be stopped."""
     try:
-        partition, index = slots(plan)[comm.rank - 1]
-        host = _host(channel, plan, settings, partition, index)
+        outboxes: dict[int, Outbox] = {}
+
+        def outbox_for(process: int) -> Outbox:
+            if process not in outboxes:
+                outboxes[process] = Outbox(_sender(channel, process + 1), job.options)
+            return outboxes[process]
+
+        transport = HostTransport(worker.plan, outbox_for, Outbox(_sender(channel, COORDINATOR), job.options))
+        host = worker.host(worker.plan.layout[rank - 1], transport, rank)
         host.start()
         host.run_roots()
         pause = Pause()
         while not host.finished:
-            host.transport.flush()
+            transport.flush()
             received = channel.receive()
             if received is None:
                 pause.wait()
                 continue
             pause.reset()
             host.dispatch(received[1])
-        host.transport.flush()
-        channel.send(COORDINATOR, [(DONE, comm.rank, host.counts())])
+        transport.flush()
+        channel.send(COORDINATOR, [host.done()])
         channel.drain()
     except BaseException as error:  # every failure, even SystemExit, must reach rank 0
-        channel.send(COORDINATOR, [(FAILED, comm.rank, portable_error(error, "mpi"))])
+        channel.send(COORDINATOR, [(FAILED, rank, portable_error(error, "mpi"))])
         pause = Pause()
         while True:  # rank 0 ends the job; this rank must not finalize MPI on its own
             pause.wait()
-
-
-def _host(channel: Channel, plan: Plan, settings: JobSettings, partition: int, index: int) -> PartitionHost:
-    rank_of = {slot: rank for rank, slot in enumerate(slots(plan), start=1)}
-    limits = (settings.batch_items, settings.batch_bytes, settings.flush_seconds)
-    outboxes: dict[int, Outbox] = {}
-
-    def outbox_for(pe_id: str, target: int) -> Outbox:
-        rank = rank_of[(plan.nodes[pe_id].partition, target)]
-        if rank not in outboxes:
-            outboxes[rank] = Outbox(_sender(channel, rank), *limits)
-        return outboxes[rank]
-
-    transport = HostTransport(plan, outbox_for, Outbox(_sender(channel, COORDINATOR), *limits))
-    return PartitionHost(plan, partition, index, transport)
 
 
 def _sender(channel: Channel, rank: int) -> Callable[[Batch], None]:

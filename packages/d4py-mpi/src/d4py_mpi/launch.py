@@ -1,4 +1,4 @@
-"""Starting an MPI job from outside one: find mpiexec, hand the plan to the ranks, read rank 0's result.
+"""Starting an MPI job from outside one: find mpiexec, hand the job to the ranks, read rank 0's result.
 
 Nothing here imports mpi4py: importing ``mpi4py.MPI`` starts MPI, which only a rank should do.
 """
@@ -16,15 +16,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import cloudpickle
+from typing import TYPE_CHECKING
 
 from d4py._exceptions import BackendUnavailable, RunFailed
 from d4py.backend import RunResult
+from d4py.hosting import WorkerSettings, worker_settings
 from d4py.plan import Plan
-from d4py.worker import slots
+from d4py.runhooks import RunHooks
 
-__all__ = ["JobSettings", "find_mpiexec", "in_job", "launch", "mpi_environment", "ranks_needed"]
+if TYPE_CHECKING:
+    from d4py_mpi.backend import MPIOptions
+
+__all__ = ["Job", "find_mpiexec", "in_job", "launch", "mpi_environment"]
 
 # Set unless the user set them. MPICH: yield the core while polling, so that more ranks than cores
 # run well. Open MPI: allow root (containers, CI) and more ranks than cores. Each MPI ignores the other's.
@@ -40,19 +43,16 @@ _DEFAULTS = {
 
 
 @dataclass(frozen=True)
-class JobSettings:
-    """How the ranks batch and bound their messages, and at which level PE logs show."""
+class Job:
+    """What rank 0 hands every rank: the run's worker settings, the options, and how many ranks it needs."""
 
-    batch_items: int
-    batch_bytes: int
-    flush_seconds: float
-    in_flight: int
-    log_level: int | None
+    settings: WorkerSettings
+    options: MPIOptions
+    ranks: int  # rank 0 to coordinate, plus one for each process of the plan's layout
 
-
-def ranks_needed(plan: Plan) -> int:
-    """Rank 0 to coordinate, plus one rank for each partition instance."""
-    return len(slots(plan)) + 1
+    @classmethod
+    def create(cls, plan: Plan, hooks: RunHooks, options: MPIOptions) -> Job:
+        return cls(worker_settings(plan, hooks), options, len(plan.layout) + 1)
 
 
 def in_job() -> bool:
@@ -82,13 +82,17 @@ def find_mpiexec(given: str | None) -> str:
     return found
 
 
-def launch(plan: Plan, settings: JobSettings, mpiexec: str | None, started: float) -> RunResult:
-    """Run ``plan`` as an MPI job of its own and return rank 0's result, timed from ``started``."""
-    command = [find_mpiexec(mpiexec), "-n", str(ranks_needed(plan))]
+def launch(plan: Plan, hooks: RunHooks, options: MPIOptions, started: float) -> RunResult:
+    """Run ``plan`` as an MPI job of its own and return rank 0's result, timed from ``started``.
+
+    Rank 0 passes its observers' reports back with the result; they reach the plugins here when the job ends.
+    """
+    job = Job.create(plan, hooks, options)
+    command = [find_mpiexec(options.mpiexec), "-n", str(job.ranks)]
     with tempfile.TemporaryDirectory(prefix="d4py-mpi-") as folder:
-        job, result = Path(folder) / "job.pickle", Path(folder) / "result.pickle"
-        job.write_bytes(pickle.dumps((list(sys.path), cloudpickle.dumps((plan, settings)))))
-        command += [sys.executable, "-m", "d4py_mpi.rank", str(job), str(result)]
+        job_file, result = Path(folder) / "job.pickle", Path(folder) / "result.pickle"
+        job_file.write_bytes(pickle.dumps(job))
+        command += [sys.executable, "-m", "d4py_mpi.rank", str(job_file), str(result)]
         process = subprocess.Popen(command, env=mpi_environment(os.environ), start_new_session=True)
         try:
             code = process.wait()
@@ -96,7 +100,9 @@ def launch(plan: Plan, settings: JobSettings, mpiexec: str | None, started: floa
             _stop(process)
             raise
         if result.exists():
-            outcome, value = pickle.loads(result.read_bytes())
+            outcome, value, reports = pickle.loads(result.read_bytes())
+            for report in reports:
+                hooks.observer_reports(*report)
             if outcome == "error":
                 raise value
             assert isinstance(value, RunResult)

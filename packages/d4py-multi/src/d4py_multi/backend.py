@@ -1,4 +1,4 @@
-"""The ``multi`` backend: one process per partition instance, on one machine.
+"""The ``multi`` backend: worker processes on one machine, as the plan's layout says.
 
 Plugin discovery imports this module in every d4py process (each MPI rank
 too), so it holds only the options and the class; what a run does lives in
@@ -8,44 +8,39 @@ too), so it holds only the options and the class; what a run does lives in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-import pluggy
+from typing import TYPE_CHECKING, Literal
 
 from d4py import Backend, RunResult
+from d4py.backend import BatchOptions
 from d4py.plan import Plan
-from d4py.worker import refuse_partition_cycles
+
+if TYPE_CHECKING:
+    from d4py.runhooks import RunHooks
 
 __all__ = ["MultiBackend", "MultiOptions"]
 
 
 @dataclass(frozen=True)
-class MultiOptions:
-    """Options of the multi backend (``-o key=value``)."""
+class MultiOptions(BatchOptions):
+    """Options of the multi backend (``-o key=value``), after the batch options every backend shares."""
 
     mode: Literal["static", "dynamic"] = "static"  # dynamic: stateless partitions share a growing pool
-    pool_size: int | None = None  # dynamic: most workers per pool (None: the number of cores)
+    pool_size: int | None = None  # dynamic: most workers per pool (None: its instances under the budget)
     start_method: Literal["fork", "spawn", "forkserver"] | None = None  # None: the platform's default
-    batch_items: int = 1024  # send a batch once it holds this many messages ...
-    batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
-    flush_ms: float = 5.0  # ... or once its first message is this old
     read_ahead_bytes: int = 8 << 20  # batches a worker takes off its pipe ahead of its PEs, at most
     native_threads: int | None = None  # BLAS/OpenMP threads per worker (None: the cores shared out among workers)
     progress_ms: float = 500.0  # how often, at most, a worker reports its counts for progress displays
 
 
 class MultiBackend(Backend):
-    """Every core of this machine: each partition instance in a process of its own."""
+    """Every core of this machine: the plan's layout, one worker process per entry."""
 
     name = "multi"
-    description = "all cores of one machine; one process per partition instance, batched bounded pipes"
+    description = "all cores of one machine; worker processes as the plan lays them out, batched bounded pipes"
     Options = MultiOptions
+    runs_partition_cycles = False  # bounded pipes: partitions that feed each other could deadlock
 
-    def check(self, plan: Plan) -> None:
-        """Refuse explicit partitions that feed each other, which could deadlock bounded pipes."""
-        refuse_partition_cycles(plan, self.name)
-
-    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+    def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
         from d4py_multi.driver import run_plan  # the worker machinery: loaded to run, not to list backends
 
-        return run_plan(plan, self.options, hook)
+        return run_plan(plan, self.options, hooks)

@@ -1,10 +1,10 @@
 """A mailbox: many writers, one reader, over one OS pipe.
 
-Writers take a lock for each message, so messages never interleave. A full
+Writers take a lock for each batch, so batches never interleave. A full
 pipe blocks its writer: that is the backpressure that keeps memory flat. A
-message is one pickled batch (protocol 5); contiguous buffers such as NumPy
-arrays travel out of band, each in its own pipe message, and arrive in fresh
-writable buffers without being copied into the pickle.
+batch is core's frame (:mod:`d4py.hosting.framing`) in one pipe message,
+then each out-of-band buffer (NumPy arrays) in a pipe message of its own,
+received into a fresh writable buffer without being copied into the pickle.
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -13,17 +13,15 @@ busy with a long computation, while memory stays bounded.
 
 from __future__ import annotations
 
-import pickle
-import struct
 import threading
 from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-_COUNT = struct.Struct("!I")
+from d4py.hosting import buffer_sizes, decode, encode
 
-_Message = tuple[memoryview, list[bytearray]]  # a pickled batch and its out-of-band buffers
+_Message = tuple[bytes, list[bytearray]]  # a frame and its out-of-band buffers
 
 
 class Mailbox:
@@ -36,12 +34,9 @@ class Mailbox:
 
     def send(self, batch: list[Any]) -> None:
         """Send one batch; blocks while the reader is behind."""
-        buffers: list[pickle.PickleBuffer] = []
-        payload = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        header = _COUNT.pack(len(raws)) + struct.pack(f"!{len(raws)}Q", *(raw.nbytes for raw in raws))
+        frame, raws = encode(batch)
         with self.lock:
-            self.writer.send_bytes(header + payload)
+            self.writer.send_bytes(frame)
             for raw in raws:
                 self.writer.send_bytes(raw)
 
@@ -51,11 +46,8 @@ class Mailbox:
 
     def read(self) -> _Message:
         """Read one message off the pipe, waiting for it, without unpickling it."""
-        message = self.reader.recv_bytes()
-        (count,) = _COUNT.unpack_from(message)
-        sizes = struct.unpack_from(f"!{count}Q", message, _COUNT.size)
-        buffers = [self._receive_buffer(size) for size in sizes]
-        return memoryview(message)[_COUNT.size + 8 * count :], buffers
+        frame = self.reader.recv_bytes()
+        return frame, [self._receive_buffer(size) for size in buffer_sizes(frame)]
 
     def take(self) -> list[Any] | None:
         """Receive one batch if one is still waiting once this reader's turn comes; else None.
@@ -134,11 +126,9 @@ class ReadAhead:
 
 
 def _size(message: _Message) -> int:
-    payload, buffers = message
-    return payload.nbytes + sum(len(buffer) for buffer in buffers)
+    frame, buffers = message
+    return len(frame) + sum(len(buffer) for buffer in buffers)
 
 
 def _decode(message: _Message) -> list[Any]:
-    payload, buffers = message
-    batch: list[Any] = pickle.loads(payload, buffers=buffers)
-    return batch
+    return decode(*message)

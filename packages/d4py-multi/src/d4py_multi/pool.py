@@ -16,14 +16,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.sharedctypes import Synchronized
 
-from d4py.batching import END
+from d4py.hosting import END, FIRST_BACKEND_KIND, ITEM, Batch
 from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
-from d4py_multi.outbox import FINISH
-from d4py_multi.worker import Pool
+
+__all__ = ["FINISH", "FINISHED", "IDLE_SECONDS", "POOL_END", "POOL_IDLE", "Pool", "PoolCoordinator", "counting"]
 
 IDLE_SECONDS = 0.1  # how long a queue stays empty before its pool gives up a worker
+
+# (POOL_END, partition, edge, source): an upstream instance ended; (POOL_IDLE, partition): nothing pending;
+# (FINISH,): driver to pool worker, the pool is done; (FINISHED, worker): its postprocess output is sent.
+POOL_END, POOL_IDLE, FINISH, FINISHED = range(FIRST_BACKEND_KIND, FIRST_BACKEND_KIND + 4)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The shared queue of a pooled partition and its count of pending items."""
+
+    queue: Mailbox
+    depth: Synchronized[int]
+
+
+def counting(send: Callable[[Batch], None], depth: Synchronized[int]) -> Callable[[Batch], None]:
+    """Wrap ``send`` so that a pool's pending count grows by the items of each batch first.
+
+    Counted before sending, so the pool workers' decrements never take it below zero.
+    """
+
+    def send_counted(batch: Batch) -> None:
+        items = sum(1 for message in batch if message[0] == ITEM)
+        with depth.get_lock():
+            depth.value += items
+        send(batch)
+
+    return send_counted
 
 
 class PoolCoordinator:
@@ -36,27 +65,18 @@ class PoolCoordinator:
         mailboxes: list[Mailbox],
         worker_of: dict[tuple[int, int], int],
         start_worker: Callable[[int], tuple[int, Mailbox]],
-        max_workers: int,
+        max_workers: dict[int, int],
         grow_at: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.plan, self.pools, self.mailboxes, self.worker_of = plan, pools, mailboxes, worker_of
         self.start_worker, self.max_workers, self.grow_at, self.clock = start_worker, max_workers, grow_at, clock
-        self.expected: dict[int, set[tuple[int, int]]] = {p: self._entry_ends(p) for p in pools}
+        self.expected: dict[int, set[tuple[int, int]]] = {p: plan.entry_ends(p) for p in pools}
         self.ended: dict[int, set[tuple[int, int]]] = {p: set() for p in pools}
         self.workers: dict[int, dict[int, Mailbox]] = {p: {} for p in pools}
         self.retiring: dict[int, set[int]] = {p: set() for p in pools}  # told to finish, not yet flushed
         self.idle_since: dict[int, float] = {}  # pools whose queue was empty at the last look, and since when
         self.finishing: dict[int, set[int]] = {}
-
-    def _entry_ends(self, partition: int) -> set[tuple[int, int]]:
-        members = set(self.plan.partitions[partition])
-        return {
-            (edge.index, source)
-            for edge in self.plan.edges
-            if edge.target in members and edge.source not in members
-            for source in range(self.plan.nodes[edge.source].instances)
-        }
 
     def start(self) -> None:
         for partition in self.pools:
@@ -70,7 +90,7 @@ class PoolCoordinator:
     def resizing(self) -> bool:
         """Whether some pool may still grow or shrink, so the driver should look at the queues now and then."""
         return any(
-            p not in self.finishing and (len(w) < self.max_workers or len(w) > 1) for p, w in self.workers.items()
+            p not in self.finishing and (len(w) < self.max_workers[p] or len(w) > 1) for p, w in self.workers.items()
         )
 
     def resize(self) -> None:
@@ -81,7 +101,7 @@ class PoolCoordinator:
             depth, size, now = pool.depth.value, len(self.workers[partition]), self.clock()
             if depth > 0:
                 self.idle_since.pop(partition, None)
-                if depth > self.grow_at and size < self.max_workers:
+                if depth > self.grow_at and size < self.max_workers[partition]:
                     self._add_worker(partition)
             elif now - self.idle_since.setdefault(partition, now) >= IDLE_SECONDS and size > 1:
                 self._retire_worker(partition)
@@ -116,15 +136,20 @@ class PoolCoordinator:
 
     def _end_downstream(self, partition: int) -> None:
         """Send the end-of-stream marks the partition's planned instances would have sent."""
-        members = set(self.plan.partitions[partition])
-        for edge in self.plan.edges:
-            if edge.source not in members or edge.target in members:
-                continue
-            target_partition = self.plan.nodes[edge.target].partition
-            sources = range(self.plan.nodes[edge.source].instances)
-            if target_partition in self.pools:
-                self.pools[target_partition].queue.send([(END, edge.index, s, None) for s in sources])
-            else:
-                for target in range(self.plan.nodes[edge.target].instances):
-                    box = self.mailboxes[self.worker_of[(target_partition, target)]]
-                    box.send([(END, edge.index, target, s) for s in sources])
+        batches: dict[Mailbox, Batch] = {}
+        for pe_id in self.plan.partitions[partition]:
+            for source in range(self.plan.nodes[pe_id].instances):
+                for edge, target in self.plan.sent_ends(pe_id, source):
+                    target_partition = self.plan.nodes[edge.target].partition
+                    if target_partition == partition:
+                        continue
+                    if target_partition in self.pools:
+                        if target == 0:  # once per edge and source: the pool is one consumer
+                            batches.setdefault(self.pools[target_partition].queue, []).append(
+                                (END, edge.index, source, None)
+                            )
+                    else:
+                        box = self.mailboxes[self.worker_of[(target_partition, target)]]
+                        batches.setdefault(box, []).append((END, edge.index, target, source))
+        for box, batch in batches.items():
+            box.send(batch)

@@ -1,4 +1,4 @@
-"""A worker process: the instances of one partition at one index, hosted by core's PartitionHost."""
+"""A worker process: the instances of its slots, hosted by core's ProcessHost, fed from its mailbox."""
 
 from __future__ import annotations
 
@@ -8,50 +8,43 @@ import signal
 import sys
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from multiprocessing.sharedctypes import Synchronized
 
-import cloudpickle
-
-from d4py import _compat
-from d4py.batching import DONE, END, FAILED, ITEM, Outbox, approximate_size
-from d4py.plan import Edge, Plan
+from d4py.hosting import (
+    END,
+    FAILED,
+    ITEM,
+    HostTransport,
+    Outbox,
+    ProcessHost,
+    WorkerSettings,
+    approximate_size,
+    portable_error,
+    start_worker,
+)
+from d4py.plan import Edge, Plan, Slot
 from d4py.runtime import Send
-from d4py.worker import HostTransport, PartitionHost, keep_freed_memory, portable_error, show_pe_logs
+from d4py_multi.backend import MultiOptions
 from d4py_multi.mailbox import Mailbox, ReadAhead
-from d4py_multi.outbox import FINISHED, POOL_END, POOL_IDLE, counting
+from d4py_multi.pool import FINISHED, POOL_END, POOL_IDLE, Pool, counting
 from d4py_multi.threads import limit_in_worker
 
 
 @dataclass(frozen=True)
-class Pool:
-    """Dynamic mode: the shared queue of a pooled partition and its count of pending items."""
-
-    queue: Mailbox
-    depth: Synchronized[int]
-
-
-@dataclass(frozen=True)
 class WorkerSpec:
-    """What one worker needs: which partition instance it hosts and how to reach the others.
+    """What one worker needs: its slots, the run's settings, and how to reach the others.
 
     A pool worker (``control`` set) hosts one copy of a pooled partition and
     takes its items from the pool's shared queue.
     """
 
     number: int
-    partition: int
-    index: int
-    plan_bytes: bytes
-    worker_of: dict[tuple[int, int], int]  # (partition, index) -> worker number, pinned partitions
+    slots: list[Slot]
+    settings: WorkerSettings
+    options: MultiOptions
+    layout: list[list[Slot]]  # the pinned workers' slots, by worker number
     mailboxes: list[Mailbox]
     driver: Mailbox
-    batch_items: int
-    batch_bytes: int
-    flush_seconds: float
-    read_ahead_bytes: int
     native_threads: int | None
-    progress_seconds: float
-    log_level: int | None
     driver_pid: int
     pools: dict[int, Pool]  # pooled partition -> its queue
     control: Mailbox | None = None
@@ -61,15 +54,10 @@ class _PipeTransport(HostTransport):
     """Core's host transport over mailboxes, plus dynamic mode's shared pool queues."""
 
     def __init__(self, spec: WorkerSpec, plan: Plan) -> None:
-        limits = (spec.batch_items, spec.batch_bytes, spec.flush_seconds)
-        outboxes = {number: Outbox(box.send, *limits) for number, box in enumerate(spec.mailboxes)}
-
-        def outbox_for(pe_id: str, index: int) -> Outbox:
-            return outboxes[spec.worker_of[(plan.nodes[pe_id].partition, index)]]
-
-        super().__init__(plan, outbox_for, Outbox(spec.driver.send, *limits))
+        outboxes = {number: Outbox(box.send, spec.options) for number, box in enumerate(spec.mailboxes)}
+        super().__init__(plan, outboxes.__getitem__, Outbox(spec.driver.send, spec.options), spec.layout)
         self.pool_outboxes = {
-            p: Outbox(counting(pool.queue.send, pool.depth), *limits) for p, pool in spec.pools.items()
+            p: Outbox(counting(pool.queue.send, pool.depth), spec.options) for p, pool in spec.pools.items()
         }
         self.outboxes[:0] = self.pool_outboxes.values()
         self.pool_copy = spec.control is not None
@@ -98,41 +86,37 @@ def run_worker(spec: WorkerSpec) -> None:
     # Ctrl-C goes to the whole process group; the driver decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(spec.driver_pid)
-    keep_freed_memory()
     limit_in_worker(spec.native_threads)  # before the plan brings the workflow's imports
-    _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
-    if spec.log_level is not None:
-        show_pe_logs(spec.log_level)
     try:
-        # Unpickled here, so the plan's PE objects are this worker's own instances.
-        plan: Plan = cloudpickle.loads(spec.plan_bytes)
-        transport = _PipeTransport(spec, plan)
-        host = PartitionHost(plan, spec.partition, spec.index, transport, progress_seconds=spec.progress_seconds)
+        worker = start_worker(spec.settings)
+        transport = _PipeTransport(spec, worker.plan)
+        host = worker.host(spec.slots, transport, spec.number, spec.options.progress_ms / 1000)
         host.start()
         if spec.control is None:
             _run(spec, host)
             transport.flush()
-            spec.driver.send([(DONE, spec.number, host.counts())])
+            spec.driver.send([host.done()])
         else:
             _run_pooled(spec, host, transport)
             transport.flush()
-            spec.driver.send([(FINISHED, spec.number), (DONE, spec.number, host.counts())])
+            spec.driver.send([(FINISHED, spec.number), host.done()])
     except BaseException as error:  # every failure, even SystemExit, must reach the driver
         spec.driver.send([(FAILED, spec.number, portable_error(error, "multi"))])
 
 
-def _run(spec: WorkerSpec, host: PartitionHost) -> None:
+def _run(spec: WorkerSpec, host: ProcessHost) -> None:
     host.run_roots()
-    inbox = ReadAhead(spec.mailboxes[spec.number], spec.read_ahead_bytes)
+    inbox = ReadAhead(spec.mailboxes[spec.number], spec.options.read_ahead_bytes)
     while not host.finished:
         host.transport.flush()
         host.dispatch(inbox.receive())
 
 
-def _run_pooled(spec: WorkerSpec, host: PartitionHost, transport: _PipeTransport) -> None:
+def _run_pooled(spec: WorkerSpec, host: ProcessHost, transport: _PipeTransport) -> None:
     """Take batches from the pool's queue until the driver says the pool is done."""
     assert spec.control is not None
-    pool = spec.pools[spec.partition]
+    ((partition, index),) = spec.slots
+    pool = spec.pools[partition]
     while True:
         transport.flush()
         ready = wait([pool.queue.connection, spec.control.connection])
@@ -141,21 +125,23 @@ def _run_pooled(spec: WorkerSpec, host: PartitionHost, transport: _PipeTransport
         batch = pool.queue.take()
         if batch is None:
             continue  # another pool worker took it
+        if host.observed:
+            host.waited()
         items = 0
         for kind, edge_index, source, payload in batch:
             if kind == ITEM:
-                host.receiver(edge_index, spec.index)(payload)
+                host.receiver(edge_index, index)(payload)
                 items += 1
             else:  # an upstream instance ended: the driver counts these for the whole pool
-                transport.to_driver.put((POOL_END, spec.partition, edge_index, source))
+                transport.to_driver.put((POOL_END, partition, edge_index, source))
         if items:
             transport.flush()  # what these items produced goes out before they count as done
             with pool.depth.get_lock():
                 pool.depth.value -= items
                 idle = pool.depth.value == 0
             if idle:
-                transport.to_driver.put((POOL_IDLE, spec.partition))
-        host.report_progress()
+                transport.to_driver.put((POOL_IDLE, partition))
+        host.tick()
     host.finish()
 
 

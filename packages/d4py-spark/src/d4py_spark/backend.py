@@ -18,15 +18,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import cloudpickle
-import networkx as nx
-import pluggy
-
 from d4py import Backend, OptionError, RunResult
-from d4py.backend import OutputCollector
-from d4py.batching import DONE, FAILED, ITEM, OUTPUT
+from d4py.hosting import ITEM, RunCollector, WorkerSettings, worker_settings
 from d4py.plan import Plan
-from d4py.worker import refuse_partition_cycles
+from d4py.runhooks import RunHooks
 from d4py_spark.stage import run_instance
 
 if TYPE_CHECKING:
@@ -50,45 +45,36 @@ class SparkBackend(Backend):
     name = "spark"
     description = "Apache Spark via pyspark; each partition a stage, each instance a Spark task"
     live_counts = False  # instances report only when they end
+    runs_partition_cycles = False  # a batch job runs partitions one after another
     Options = SparkOptions
 
     def check(self, plan: Plan) -> None:
-        """Refuse explicit partitions that feed each other: a batch job runs them one after another."""
-        refuse_partition_cycles(plan, self.name)
-        _configuration(self.options.conf)  # a malformed conf is a usage error before anything starts
+        """Refuse a malformed ``conf`` option before anything starts."""
+        _configuration(self.options.conf)
 
-    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+    def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
         started = time.perf_counter()
+        settings = worker_settings(plan, hooks)
         context, owned = _context(self.options, plan)
         try:
-            records = _enact(context, plan)
+            records = _enact(context, plan, settings)
         finally:
             if owned:
                 context.stop()
-        collector = OutputCollector(list(plan.nodes))
-        counts = dict.fromkeys(plan.nodes, 0)
-        for record in records:
-            if record[0] == FAILED:
-                raise record[2]
-            if record[0] == OUTPUT:
-                collector.outputs[record[1]].setdefault(record[2], []).append(record[3])
-            elif record[0] == DONE:
-                for pe_id, count in record[2].items():
-                    counts[pe_id] += count
-        return RunResult(collector.result(), counts, time.perf_counter() - started, self.name)
+        collector = RunCollector(plan, hooks)
+        collector.handle(records)
+        return collector.result(self.name, started)
 
 
-def _enact(context: SparkContext, plan: Plan) -> list[tuple[Any, ...]]:
+def _enact(context: SparkContext, plan: Plan, settings: WorkerSettings) -> list[tuple[Any, ...]]:
     """Build one stage per partition, in the order items flow, and collect every record.
 
     Records come back stage by stage, so a failure upstream is met before the
     failures it may have caused downstream.
     """
-    plan_bytes = cloudpickle.dumps(plan)
-    paths = list(sys.path)  # so that the workflow's modules import in Spark's workers as they did here
     target_partition = {edge.index: plan.nodes[edge.target].partition for edge in plan.edges}
     stages: dict[int, RDD[Any]] = {}
-    for partition in _flow_order(plan):
+    for partition in plan.flow_order():
         instances = plan.nodes[plan.partitions[partition][0]].instances
         upstream = [stages[p] for p in _sources(plan, partition)]
         if upstream:
@@ -96,33 +82,17 @@ def _enact(context: SparkContext, plan: Plan) -> list[tuple[Any, ...]]:
             inputs = sent.map(_keyed_by_instance).partitionBy(instances, _identity)
         else:
             inputs = context.parallelize([], instances)
-        task = partial(run_instance, paths, plan_bytes, partition)
+        task = partial(run_instance, settings, partition)
         stages[partition] = inputs.mapPartitionsWithIndex(task, preservesPartitioning=False).persist()
-    every = context.union([stages[p] for p in _flow_order(plan)])
+    every = context.union([stages[p] for p in plan.flow_order()])
     kept: list[tuple[Any, ...]] = every.filter(_kept_by_driver).collect()
     for rdd in stages.values():
         rdd.unpersist()
     return kept
 
 
-def _flow_order(plan: Plan) -> list[int]:
-    between = nx.DiGraph()
-    between.add_nodes_from(range(len(plan.partitions)))
-    between.add_edges_from(_partition_links(plan))
-    return list(nx.lexicographical_topological_sort(between))
-
-
-def _partition_links(plan: Plan) -> set[tuple[int, int]]:
-    links = set()
-    for edge in plan.edges:
-        source, target = plan.nodes[edge.source].partition, plan.nodes[edge.target].partition
-        if source != target:
-            links.add((source, target))
-    return links
-
-
 def _sources(plan: Plan, partition: int) -> list[int]:
-    return sorted(source for source, target in _partition_links(plan) if target == partition)
+    return sorted(source for source, target in plan.partition_links() if target == partition)
 
 
 def _bound_for(target_partition: dict[int, int], partition: int, record: tuple[Any, ...]) -> bool:
@@ -162,7 +132,7 @@ def _context(options: SparkOptions, plan: Plan) -> tuple[SparkContext, bool]:
     if active is not None:
         return active, False
     widest = max(plan.nodes[members[0]].instances for members in plan.partitions)
-    return new_context(options, widest), True
+    return new_context(options, min(widest, plan.processes or widest)), True
 
 
 def new_context(options: SparkOptions, cores: int = 2) -> SparkContext:

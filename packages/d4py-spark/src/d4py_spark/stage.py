@@ -2,55 +2,47 @@
 
 Spark runs a job stage by stage, so by the time a partition's task starts,
 every instance upstream of it has finished: its input is complete, and
-end-of-stream is implied rather than sent. The task hosts its instances with
-core's :class:`~d4py.worker.PartitionHost`, feeds them, ends them, and returns
-what they sent on as records, the message tuples of :mod:`d4py.batching`:
+end-of-stream is implied rather than sent. The task starts as core's
+:func:`~d4py.hosting.start_worker` says, hosts its instances with core's
+:class:`~d4py.hosting.ProcessHost`, feeds them, ends them, and returns what
+they sent on as records, the message tuples of :mod:`d4py.hosting.messages`:
 ``(ITEM, edge, target instance, item)`` for PEs downstream, ``(OUTPUT, pe id,
-port, item)`` for unconnected outputs, then ``(DONE, instance, counts)``, or
-``(FAILED, instance, error)`` when a PE raised.
+port, item)`` for unconnected outputs and observer reports, then ``(DONE,
+instance, counts)``, or ``(FAILED, instance, error)`` when a PE raised.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import cloudpickle
-
-from d4py import _compat
-from d4py.batching import DONE, END, FAILED, ITEM, Batch, Outbox
-from d4py.plan import Plan
-from d4py.worker import HostTransport, PartitionHost, portable_error
+from d4py.backend import BatchOptions
+from d4py.hosting import END, FAILED, ITEM, Batch, HostTransport, Outbox, WorkerSettings, portable_error, start_worker
 
 __all__ = ["run_instance"]
 
 Record = tuple[Any, ...]
-_UNBOUNDED = 1 << 62  # a task keeps its records until it ends: Spark takes them as one partition
+# A task keeps its records until it ends: Spark takes them as one partition.
+_UNBOUNDED = BatchOptions(batch_items=1 << 62, batch_bytes=1 << 62, flush_ms=float("inf"))
 
 
 def run_instance(
-    paths: list[str], plan_bytes: bytes, partition: int, index: int, inputs: Iterable[tuple[int, Any]]
+    settings: WorkerSettings, partition: int, index: int, inputs: Iterable[tuple[int, Any]]
 ) -> Iterator[Record]:
-    """Run instance ``index`` of ``partition`` on ``inputs``, (index, (edge, item)) pairs; yield its records.
-
-    ``paths`` is the driver's ``sys.path``: the workflow's modules import here as they did there.
-    """
+    """Run instance ``index`` of ``partition`` on ``inputs``, (index, (edge, item)) pairs; yield its records."""
     records: list[Record] = []
-    sys.path[:0] = [path for path in paths if path not in sys.path]
     try:
-        _compat.install()  # the plan may hold PEs from dispel4py 1.x workflows
-        # Unpickled in this task, so the plan's PE objects are this instance's own.
-        plan: Plan = cloudpickle.loads(plan_bytes)
-        outbox = Outbox(_keeper(records), _UNBOUNDED, _UNBOUNDED, float("inf"))  # one for all: flushed at the end
-        transport = HostTransport(plan, lambda pe_id, target: outbox, outbox)
-        host = PartitionHost(plan, partition, index, transport)
+        # Spark owns the Python worker (and may reuse it for other tasks): its memory settings stay.
+        worker = start_worker(settings, own_process=False)
+        outbox = Outbox(_keeper(records), _UNBOUNDED)  # one for all: flushed at the end
+        transport = HostTransport(worker.plan, lambda process: outbox, outbox)
+        host = worker.host([(partition, index)], transport, index)
         host.start()
         host.run_roots()
         host.dispatch([(ITEM, edge, index, item) for _, (edge, item) in inputs])
         host.finish()
         transport.flush()
-        records.append((DONE, index, host.counts()))
+        records.append(host.done())
     except BaseException as error:  # reported as a record, so the driver can name the PE and item
         records.append((FAILED, index, portable_error(error, "spark")))
     yield from records

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
-import pluggy
-
-from d4py.backend import Backend, OutputCollector, RunResult
+from d4py.backend import Backend, RunResult
 from d4py.hookspecs import hookimpl
+from d4py.hosting.collector import OutputCollector
+from d4py.observe import Clock
 from d4py.plan import Edge, Plan
+from d4py.runhooks import RunHooks
 from d4py.runtime import Instance, InstanceInfo, Send, instantiate
+
+OBSERVE_SECONDS = 0.5  # how often, at most, observers get their instance's activity during the run
 
 __all__ = ["SimpleBackend"]
 
@@ -24,9 +28,9 @@ __all__ = ["SimpleBackend"]
 class _DirectTransport:
     """Delivers by calling the receiving instance at once."""
 
-    def __init__(self, collector: OutputCollector) -> None:
+    def __init__(self, collector: OutputCollector, hooks: RunHooks) -> None:
         self.instances: dict[tuple[str, int], Instance] = {}
-        self.collector = collector
+        self.collector, self.hooks = collector, hooks
 
     def deliver(self, edge: Edge, target: int) -> Send:
         return self.instances[(edge.target, target)].receiver(edge.input)
@@ -37,6 +41,9 @@ class _DirectTransport:
     def collect(self, pe_id: str, port: str) -> Send:
         return self.collector.sink(pe_id, port)
 
+    def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
+        self.hooks.observer_reports(info.pe_id, info.index, info.instances, final, reports)
+
 
 class SimpleBackend(Backend):
     """Sequential, in one process: for development, tests and small data."""
@@ -44,18 +51,22 @@ class SimpleBackend(Backend):
     name = "simple"
     description = "one process, depth-first streaming; the reference for every other backend"
 
-    def run(self, plan: Plan, hook: pluggy.HookRelay) -> RunResult:
+    def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
         started = time.perf_counter()
         _allow_depth(plan)
-        transport = _DirectTransport(OutputCollector(list(plan.nodes)))
+        transport = _DirectTransport(OutputCollector(plan), hooks)
+        clock = Clock()
         order: list[Instance] = []
         for pe_id, node in plan.nodes.items():
             for index, pe in enumerate(instantiate(node.pe, node.instances)):
                 info = InstanceInfo(pe_id, index, node.instances)
-                wrappers = [w for w in hook.d4py_wrap_process(pe=pe, info=info) if w is not None]
-                instance = Instance(plan, pe_id, index, pe, transport, wrappers)
+                wrappers, observers = hooks.wrappers(pe, info), hooks.observers(pe, info)
+                instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, clock)
                 transport.instances[(pe_id, index)] = instance
                 order.append(instance)
+        hooks.count_with(lambda: _counts(plan, order))
+        observed = [instance for instance in order if instance.observers]
+        observed_at = time.monotonic()
         # Downstream first: a receiver must exist before anything can write to it.
         for instance in reversed(order):
             instance.connect()
@@ -65,15 +76,24 @@ class SimpleBackend(Backend):
             count = plan.nodes[root].instances
             for turn, inputs in enumerate(plan.inputs.get(root, [])):
                 transport.instances[(root, turn % count)].feed(inputs)
+                if observed and time.monotonic() - observed_at >= OBSERVE_SECONDS:
+                    observed_at = time.monotonic()
+                    for instance in observed:
+                        if not instance.finished:
+                            instance.observe()
             for index in range(count):
                 transport.instances[(root, index)].finish()
         stuck = [f"{i.pe_id}[{i.index}]" for i in order if not i.finished]
         if stuck:  # the plan guarantees every end-of-stream arrives; this is a bug if seen
             raise RuntimeError(f"instances never ended: {', '.join(stuck)}")
-        counts: dict[str, int] = {}
-        for instance in order:
-            counts[instance.pe_id] = counts.get(instance.pe_id, 0) + instance.count
-        return RunResult(transport.collector.result(), counts, time.perf_counter() - started, self.name)
+        return RunResult(transport.collector.result(), _counts(plan, order), time.perf_counter() - started, self.name)
+
+
+def _counts(plan: Plan, instances: list[Instance]) -> dict[str, int]:
+    counts = dict.fromkeys(plan.nodes, 0)
+    for instance in instances:
+        counts[instance.pe_id] += instance.count
+    return counts
 
 
 def _allow_depth(plan: Plan) -> None:

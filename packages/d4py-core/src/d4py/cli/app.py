@@ -21,9 +21,9 @@ from d4py.drawing import FORMATS, render
 from d4py.enact import run as run_graph
 from d4py.inputs import load_input_file, parse_input_json
 from d4py.loader import load_workflow
+from d4py.pe import show_pe_logs
 from d4py.plan import build_plan
 from d4py.plugins import backend_registry, get_plugin_manager, plugin_versions
-from d4py.worker import show_pe_logs
 
 app = typer.Typer(
     name="d4py",
@@ -89,24 +89,16 @@ def run(
     with reporting(verbose):
         inputs = _run_input(iterations, data, file)
         graph = load_workflow(workflow, attr)
-        manager = get_plugin_manager()
-        display = None
-        if progress if progress is not None else (err.is_terminal and not as_json):
-            display = ProgressDisplay(err)
-            manager.register(display, name="d4py-progress")
-        try:
-            result = run_graph(
-                graph,
-                inputs,
-                backend=backend,
-                processes=processes,
-                options=option or [],
-                check_types=check_types,
-                plugin_manager=manager,
-            )
-        finally:
-            if display is not None:
-                manager.unregister(display)
+        shown = progress if progress is not None else (err.is_terminal and not as_json)
+        result = run_graph(
+            graph,
+            inputs,
+            backend=backend,
+            processes=processes,
+            options=option or [],
+            check_types=check_types,
+            plugins=[ProgressDisplay(err)] if shown else [],
+        )
         if as_json:
             print(result_json(result))
         else:
@@ -125,16 +117,30 @@ def _run_input(iterations: int | None, data: str | None, file: Path | None) -> A
 
 
 @app.command()
-def check(workflow: Workflow, attr: Attribute = None) -> None:
-    """Check WORKFLOW without running it: ports, groupings, types, cycles."""
+def check(
+    workflow: Workflow,
+    attr: Attribute = None,
+    processes: Annotated[
+        int | None,
+        typer.Option("-n", "--processes", help="Process budget: also print which instances share each process.", min=1),
+    ] = None,
+) -> None:
+    """Check WORKFLOW without running it: ports, groupings, types, cycles; with -n, the process layout."""
     with reporting():
-        plan = build_plan(load_workflow(workflow, attr))
+        plan = build_plan(load_workflow(workflow, attr), processes=processes)
         fused = sum(1 for members in plan.partitions if len(members) > 1)
         out.print(
             f"ok: {len(plan.nodes)} PEs, {len(plan.edges)} connections, {plan.total_instances()} instances, "
             f"{len(plan.roots)} roots ({', '.join(plan.roots)}), {fused} fused partitions; declared types agree",
             highlight=False,
         )
+        if processes is not None:
+            out.print(f"layout under -n {processes}: {len(plan.layout)} processes run PEs", highlight=False)
+            for number, slots in enumerate(plan.layout):
+                hosted = ", ".join(
+                    f"{pe_id}[{index}]" for partition, index in slots for pe_id in plan.partitions[partition]
+                )
+                out.print(f"  process {number}: {hosted}", highlight=False)
 
 
 @graph_app.command("draw")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -12,25 +11,23 @@ from rich.text import Text
 
 from d4py.backend import Backend, RunResult
 from d4py.hookspecs import hookimpl
-from d4py.pe import GenericPE
 from d4py.plan import Plan
-from d4py.runtime import InstanceInfo, ProcessFunction, Wrapper
+from d4py.runhooks import RunHooks
 
 __all__ = ["ProgressDisplay"]
 
 
 class ProgressDisplay:
-    """Counts items per PE and redraws a line a few times a second.
+    """Redraws a line of items processed per PE a few times a second, from the run's live counts.
 
-    Instances in this process are counted through ``d4py_wrap_process``;
-    backends with instances elsewhere report through ``d4py_run_progress``.
-    Registered only when stderr is a terminal, so ordinary runs pay nothing.
+    A driver-side plugin only: it reads ``run.live_counts()``, so it neither
+    travels to worker processes nor slows an instance down. Registered only
+    when stderr is a terminal.
     """
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.counts: dict[str, int] = {}
-        self.reported: dict[str, int] = {}
+        self.run: RunHooks | None = None
         self.started = 0.0
         self.backend = ""
         self.live_counts = True
@@ -39,9 +36,8 @@ class ProgressDisplay:
         self._thread: threading.Thread | None = None
 
     @hookimpl
-    def d4py_run_start(self, plan: Plan, backend: Backend) -> None:
-        self.counts = dict.fromkeys(plan.nodes, 0)
-        self.reported = {}
+    def d4py_run_start(self, plan: Plan, backend: Backend, run: RunHooks) -> None:
+        self.run = run
         self.backend = backend.name
         self.live_counts = backend.live_counts
         self.started = time.perf_counter()
@@ -49,23 +45,6 @@ class ProgressDisplay:
         self._live.start(refresh=True)  # the first frame at once, not after a refresh tick
         self._thread = threading.Thread(target=self._refresh, name="d4py-progress", daemon=True)
         self._thread.start()
-
-    @hookimpl
-    def d4py_wrap_process(self, pe: GenericPE, info: InstanceInfo) -> Wrapper:
-        counts, pe_id = self.counts, info.pe_id
-
-        def wrap(process: ProcessFunction) -> ProcessFunction:
-            def counted(inputs: dict[str, Any]) -> Any:
-                counts[pe_id] = counts.get(pe_id, 0) + 1
-                return process(inputs)
-
-            return counted
-
-        return wrap
-
-    @hookimpl
-    def d4py_run_progress(self, counts: dict[str, int]) -> None:
-        self.reported = counts
 
     @hookimpl
     def d4py_run_end(self, plan: Plan, backend: Backend, result: RunResult | None, error: BaseException | None) -> None:
@@ -84,7 +63,7 @@ class ProgressDisplay:
         elapsed = time.perf_counter() - self.started if self.started else 0.0
         if not self.live_counts:
             return Text(f"d4py {self.backend}: running, {elapsed:.1f} s", style="dim")
-        counts = {pe_id: count + self.reported.get(pe_id, 0) for pe_id, count in self.counts.items()}
+        counts = self.run.live_counts() if self.run is not None else {}
         total = sum(counts.values())
         busiest = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
         text = f"d4py {self.backend}: {total:,} items processed in {elapsed:.1f} s"

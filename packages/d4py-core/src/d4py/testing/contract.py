@@ -27,6 +27,7 @@ from d4py.backend import RunResult
 from d4py.composite import CompositePE, create_iterative_chain
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
+from d4py.plugins import get_backend
 from d4py.testing import assert_same_items, run_graph
 from d4py.testing import pes as p
 
@@ -49,9 +50,6 @@ class BackendContract:
     backend: ClassVar[str] = ""
     options: ClassVar[Sequence[str]] = ()
     processes: ClassVar[int | None] = None
-    #: Whether the backend runs explicit partitions that feed each other, or refuses them up front
-    #: (bounded transport between processes could deadlock on such a cycle).
-    runs_partition_cycles: ClassVar[bool] = True
 
     def run(self, graph: WorkflowGraph, inputs: RunInput = None) -> RunResult:
         return run_graph(graph, inputs, self.backend, processes=self.processes, options=list(self.options))
@@ -215,7 +213,7 @@ class BackendContract:
         graph.connect(a, "output", b, "input")
         graph.connect(b, "output", c, "input")
         graph.partitions = [[a, c], [b]]
-        if self.runs_partition_cycles:
+        if get_backend(self.backend).runs_partition_cycles:  # the backend's declared capability
             assert_same_items(self.run(graph).output(c.id), [0, 1, 2])
         else:
             with pytest.raises(UsageError, match=f"{self.backend!r} cannot run partitions that feed each other"):

@@ -2,8 +2,7 @@
 
 Backends that move items between processes never send one message per item:
 they queue messages in an :class:`Outbox` per destination and hand whole
-batches to a send function of their own (a pipe, an MPI send). A message is a
-tuple whose first field is one of the kinds below.
+batches to a send function of their own (a pipe, an MPI send).
 """
 
 from __future__ import annotations
@@ -12,15 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DONE", "END", "FAILED", "FIRST_BACKEND_KIND", "ITEM", "OUTPUT", "PROGRESS", "Outbox", "approximate_size"]
+from d4py.backend import BatchOptions
+from d4py.hosting.messages import Batch, Message
 
-# Message kinds. (ITEM, edge, target instance, item); (END, edge, target instance, source instance);
-# (OUTPUT, pe id, port, item); (DONE, worker, counts); (FAILED, worker, exception);
-# (PROGRESS, partition, index, counts so far).
-ITEM, END, OUTPUT, DONE, FAILED, PROGRESS = range(6)
-FIRST_BACKEND_KIND = 16  # a backend numbers kinds of its own from here, clear of core's present and future ones
-
-Batch = list[tuple[Any, ...]]
+__all__ = ["Outbox", "approximate_size"]
 
 _NO_PAYLOAD = frozenset({int, float, bool, complex, type(None)})
 _SIZED = frozenset({str, bytes, bytearray})
@@ -55,14 +49,14 @@ def _buffer_size(item: Any) -> int:
 class Outbox:
     """Collects messages for one destination and sends them in batches."""
 
-    def __init__(self, send: Callable[[Batch], None], max_items: int, max_bytes: int, max_age: float) -> None:
+    def __init__(self, send: Callable[[Batch], None], options: BatchOptions) -> None:
         self.send = send
-        self.max_items, self.max_bytes, self.max_age = max_items, max_bytes, max_age
+        self.max_items, self.max_bytes, self.max_age = options.batch_items, options.batch_bytes, options.flush_ms / 1000
         self.batch: Batch = []
         self.size = 0
         self.started = 0.0
 
-    def put(self, message: tuple[Any, ...], size: int = 0) -> None:
+    def put(self, message: Message, size: int = 0) -> None:
         """Queue one message; send the batch when it is full or old enough."""
         batch = self.batch
         if not batch:

@@ -1,0 +1,210 @@
+"""What a worker process runs, whatever carries its batches: the instances of its slots.
+
+A :class:`ProcessHost` holds the instances of the slots (partition, index)
+that the plan's layout gives one process. They call each other directly;
+everything bound for another process goes through :class:`HostTransport`,
+which queues it in the :class:`~d4py.hosting.outbox.Outbox` of the process
+hosting the target. Arriving batches go to :meth:`ProcessHost.dispatch`.
+Backends differ only in how a batch crosses to another process and how
+processes are started and watched.
+
+The plan a host receives must be this process's own copy (unpickled here),
+because its PE objects become the running instances.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
+from d4py.hosting.outbox import Outbox, approximate_size
+from d4py.observe import Clock
+from d4py.plan import Edge, Plan, Slot
+from d4py.runhooks import RunHooks
+from d4py.runtime import Instance, InstanceInfo, Send
+
+__all__ = ["HostTransport", "ProcessHost"]
+
+
+class HostTransport:
+    """Delivers to this process's instances by direct call, and to the others through outboxes.
+
+    ``outbox_for(process)`` returns the outbox bound for that process of the
+    layout (the plan's, unless ``layout`` gives the backend's own);
+    ``to_driver`` carries what the driver collects.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        outbox_for: Callable[[int], Outbox],
+        to_driver: Outbox,
+        layout: list[list[Slot]] | None = None,
+    ) -> None:
+        self.plan, self.outbox_for, self.to_driver = plan, outbox_for, to_driver
+        self.instances: dict[tuple[str, int], Instance] = {}
+        self.outboxes: list[Outbox] = [to_driver]
+        self._process_of = {slot: number for number, slots in enumerate(layout or plan.layout) for slot in slots}
+        self.clock: Clock | None = None
+
+    def time_sends(self, clock: Clock) -> None:
+        """Charge time spent sending (waiting on a full downstream) to the writing instance."""
+        self.clock = clock
+        for outbox in self.outboxes:
+            outbox.send = clock.sending(outbox.send)
+
+    def deliver(self, edge: Edge, target: int) -> Send:
+        local = self.instances.get((edge.target, target))
+        if local is not None:
+            return local.receiver(edge.input)
+        put, edge_index = self._outbox(edge.target, target).put, edge.index
+        return lambda item: put((ITEM, edge_index, target, item), approximate_size(item))
+
+    def end(self, edge: Edge, target: int, source: int) -> None:
+        local = self.instances.get((edge.target, target))
+        if local is not None:
+            local.end_of_input(edge.index, source)
+        else:
+            self._outbox(edge.target, target).put((END, edge.index, target, source))
+
+    def collect(self, pe_id: str, port: str) -> Send:
+        put = self.to_driver.put
+        return lambda item: put((OUTPUT, pe_id, port, item), approximate_size(item))
+
+    def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
+        self.to_driver.put((REPORT, info.pe_id, info.index, info.instances, final, reports))
+
+    def flush(self) -> None:
+        """Send every queued batch; the driver's last, after what it may depend on."""
+        for outbox in reversed(self.outboxes):
+            outbox.flush()
+
+    def _outbox(self, pe_id: str, index: int) -> Outbox:
+        outbox = self.outbox_for(self._process_of[(self.plan.nodes[pe_id].partition, index)])
+        if outbox not in self.outboxes:
+            if self.clock is not None:
+                outbox.send = self.clock.sending(outbox.send)
+            self.outboxes.insert(0, outbox)
+        return outbox
+
+
+class ProcessHost:
+    """The instances of one process's slots, driven by the shared runtime.
+
+    ``worker`` names this process in the messages it sends the driver. With
+    ``progress_seconds``, the host sends its counts (PROGRESS) at most that
+    often; observed instances hand their activity to their observers every
+    ``observe_seconds``. Both are checked per arriving batch and per root
+    input (:meth:`tick`).
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        slots: list[Slot],
+        transport: HostTransport,
+        hooks: RunHooks,
+        worker: int = 0,
+        progress_seconds: float | None = None,
+        observe_seconds: float = 0.5,
+    ) -> None:
+        self.plan, self.slots, self.transport, self.worker = plan, slots, transport, worker
+        self.order: list[Instance] = []
+        clock = Clock()
+        for partition, index in slots:
+            for pe_id in plan.partitions[partition]:
+                node = plan.nodes[pe_id]
+                info = InstanceInfo(pe_id, index, node.instances)
+                wrappers, observers = hooks.wrappers(node.pe, info), hooks.observers(node.pe, info)
+                instance = Instance(plan, pe_id, index, node.pe, transport, wrappers, observers, clock)
+                transport.instances[(pe_id, index)] = instance
+                self.order.append(instance)
+        self.observed = [instance for instance in self.order if instance.observers]
+        if self.observed:
+            transport.time_sends(clock)
+        self._receivers: dict[tuple[int, int], Send] = {}
+        self.progress_seconds, self.observe_seconds = progress_seconds, observe_seconds
+        self._reported = self._observed_at = self._active_at = time.monotonic()
+
+    def start(self) -> None:
+        """Connect every instance, then run their ``preprocess``, downstream first."""
+        for instance in reversed(self.order):
+            instance.connect()
+        for instance in reversed(self.order):
+            instance.start()
+
+    def run_roots(self) -> None:
+        """Feed each hosted root instance its share of the run input, then end it."""
+        for instance in self.order:
+            if instance.pe_id in self.plan.incoming:
+                continue
+            inputs = self.plan.inputs.get(instance.pe_id, [])
+            for turn in range(instance.index, len(inputs), self.plan.nodes[instance.pe_id].instances):
+                instance.feed(inputs[turn])
+                self.tick()
+            instance.finish()
+
+    def receiver(self, edge_index: int, target: int) -> Send:
+        """The function that hands an item arriving over an edge to instance ``target`` here."""
+        receive = self._receivers.get((edge_index, target))
+        if receive is None:
+            edge = self.plan.edges[edge_index]
+            receive = self.transport.instances[(edge.target, target)].receiver(edge.input)
+            self._receivers[(edge_index, target)] = receive
+        return receive
+
+    def dispatch(self, batch: Batch) -> None:
+        """Hand every ITEM and END message of an arriving batch to its instance."""
+        if self.observed:
+            self.waited()
+        for kind, edge_index, target, payload in batch:
+            if kind == ITEM:
+                self.receiver(edge_index, target)(payload)
+            else:
+                self.transport.instances[(self.plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
+        self.tick()
+
+    def waited(self) -> None:
+        """Charge the time since this host was last active, waiting for input, to its unfinished observed instances."""
+        now = time.monotonic()
+        for instance in self.observed:
+            if not instance.finished and instance.activity is not None:
+                instance.activity.idle += now - self._active_at
+        self._active_at = now
+
+    def tick(self) -> None:
+        """Report progress and hand observers their activity, each when its interval has passed."""
+        if self.progress_seconds is None and not self.observed:
+            return
+        now = self._active_at = time.monotonic()
+        if self.progress_seconds is not None and now - self._reported >= self.progress_seconds:
+            self._reported = now
+            self.transport.to_driver.put((PROGRESS, self.worker, self.counts()))
+        if self.observed and now - self._observed_at >= self.observe_seconds:
+            self._observed_at = now
+            for instance in self.observed:
+                if not instance.finished:
+                    instance.observe()
+
+    @property
+    def finished(self) -> bool:
+        return all(instance.finished for instance in self.order)
+
+    def finish(self) -> None:
+        """End every instance that has not ended (pooled copies, told by their driver; Spark tasks)."""
+        for instance in self.order:
+            if not instance.finished:
+                instance.finish()
+
+    def counts(self) -> dict[str, int]:
+        """Items processed so far per PE, over this process's instances."""
+        counts: dict[str, int] = {}
+        for instance in self.order:
+            counts[instance.pe_id] = counts.get(instance.pe_id, 0) + instance.count
+        return counts
+
+    def done(self) -> Message:
+        """The message that tells the driver this process has ended, sent after everything else."""
+        return (DONE, self.worker, self.counts())
