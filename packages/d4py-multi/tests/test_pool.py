@@ -28,8 +28,9 @@ class _Harness:
         self.mailboxes = [Mailbox(context), Mailbox(context)]  # the source's and the sink's workers
         self.controls: list[Mailbox] = []
         worker_of = {(0, 0): 0, (2, 0): 1}
+        limits = {1: max_workers}
         self.coordinator = PoolCoordinator(
-            self.plan, {1: self.pool}, self.mailboxes, worker_of, self._start, {1: max_workers}, grow_at, lambda: self.now
+            self.plan, {1: self.pool}, self.mailboxes, worker_of, self._start, limits, grow_at, lambda: self.now
         )
 
     def _start(self, partition: int) -> tuple[int, Mailbox]:

@@ -36,8 +36,8 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
     """Run ``plan`` on worker processes of this machine and return what its outputs produced."""
     started = time.perf_counter()
     context = multiprocessing.get_context(options.start_method)
-    pooled = {p for p in range(len(plan.partitions)) if options.mode == "dynamic" and plan.poolable(p)}
-    pool_limits = {p: options.pool_size or plan.nodes[plan.partitions[p][0]].instances for p in pooled}
+    pool_limits = _pool_limits(plan, options) if options.mode == "dynamic" else {}
+    pooled = set(pool_limits)
     layout = _pinned_layout(plan, pooled, sum(pool_limits.values()))
     mailboxes = [Mailbox(context) for _ in layout]
     driver = Mailbox(context)
@@ -89,6 +89,26 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
         for box in [*mailboxes, driver, *controls, *(pool.queue for pool in pools.values())]:
             box.close()
     return supervisor.collector.result("multi", started)
+
+
+def _pool_limits(plan: Plan, options: MultiOptions) -> dict[int, int]:
+    """Dynamic mode: the partitions to pool, and the most workers each may have at once.
+
+    A pool may have ``pool_size`` workers, or as many as its partition's
+    planned instances. Under a budget, pools and the pinned slots share it:
+    at least one process stays for the pinned slots, so only as many
+    partitions are pooled as leave room, and the largest pools give up
+    workers until the total fits.
+    """
+    poolable = [p for p in plan.flow_order() if plan.poolable(p)]
+    if plan.processes is not None:
+        poolable = poolable[: plan.processes - 1]
+    limits = {p: options.pool_size or plan.nodes[plan.partitions[p][0]].instances for p in poolable}
+    if plan.processes is not None:
+        while sum(limits.values()) > plan.processes - 1:
+            largest = max(limits, key=limits.__getitem__)
+            limits[largest] -= 1
+    return limits
 
 
 def _pinned_layout(plan: Plan, pooled: set[int], pool_workers: int) -> list[list[Slot]]:

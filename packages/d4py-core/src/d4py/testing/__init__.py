@@ -6,13 +6,14 @@
     assert_same_items(result.output("Doubler"), [0, 2, 4, ...])
 
 ``d4py.testing.contract.BackendContract`` is the conformance suite every
-backend inherits; it needs pytest.
+backend inherits; it needs pytest. ``d4py.testing.observing.InstanceWatch``
+is a plugin that observes every instance of a run, for tests of plugins.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from d4py.backend import RunResult
@@ -31,9 +32,18 @@ def run_graph(
     processes: int | None = None,
     options: list[str] | None = None,
     check_types: bool = False,
+    plugins: Sequence[object] = (),
 ) -> RunResult:
     """Run ``graph`` on ``backend`` and return its RunResult (a thin, stable wrapper of ``d4py.run``)."""
-    return run(graph, inputs, backend=backend, processes=processes, options=options or [], check_types=check_types)
+    return run(
+        graph,
+        inputs,
+        backend=backend,
+        processes=processes,
+        options=options or [],
+        check_types=check_types,
+        plugins=plugins,
+    )
 
 
 def _hashable(item: Any) -> Any:

@@ -16,8 +16,13 @@ budget cannot split their state.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -27,11 +32,25 @@ from d4py.backend import RunResult
 from d4py.composite import CompositePE, create_iterative_chain
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
+from d4py.plan import build_plan
 from d4py.plugins import get_backend
 from d4py.testing import assert_same_items, run_graph
 from d4py.testing import pes as p
+from d4py.testing.observing import WATCH_FILE, InstanceWatch, install_watch_plugin
 
 __all__ = ["BackendContract"]
+
+# A workflow file of its own, for runs of the d4py command; ids are numbered by creation order.
+_WATCHED_WORKFLOW = """
+from d4py import WorkflowGraph
+from d4py.testing.pes import Multiply, Numbers, Pass
+
+graph = WorkflowGraph()
+source, double, last = Numbers(1), Multiply(2), Pass()
+double.numprocesses = 2
+graph.connect(source, "output", double, "input")
+graph.connect(double, "output", last, "input")
+"""
 
 WORDS = ["alpha", "beta", "gamma", "delta", "alpha", "beta", "alpha", "épsilon", "ζeta", ""]
 
@@ -51,8 +70,9 @@ class BackendContract:
     options: ClassVar[Sequence[str]] = ()
     processes: ClassVar[int | None] = None
 
-    def run(self, graph: WorkflowGraph, inputs: RunInput = None) -> RunResult:
-        return run_graph(graph, inputs, self.backend, processes=self.processes, options=list(self.options))
+    def run(self, graph: WorkflowGraph, inputs: RunInput = None, **settings: Any) -> RunResult:
+        settings = {"processes": self.processes, "options": list(self.options), **settings}
+        return run_graph(graph, inputs, self.backend, **settings)
 
     # -- shapes ---------------------------------------------------------------
 
@@ -247,8 +267,6 @@ class BackendContract:
         assert sum(seen for _, _, seen in rows) == 40
 
     def _instances_of(self, graph: WorkflowGraph, pe: Any) -> int:
-        from d4py.plan import build_plan
-
         return build_plan(graph, processes=self.processes).nodes[pe.id].instances
 
     # -- input ----------------------------------------------------------------
@@ -298,6 +316,60 @@ class BackendContract:
         assert_same_items(result.output(two.id, "extra"), [-i for i in range(5)])
         assert_same_items(result.output(after.id), [i + 1 for i in range(5)])
         assert "kept" not in result.outputs.get(two.id, {})
+
+    # -- plugins and processes -------------------------------------------------
+
+    def test_a_run_plugin_observes_every_instance_and_its_reports_reach_the_driver(self) -> None:
+        graph = WorkflowGraph()
+        source, add, spread, total = p.Numbers(40), p.Add(1), p.Tagged(numprocesses=3), p.Summary(grouping="global")
+        graph.connect(source, "output", add, "input")
+        graph.connect(add, "output", spread, "input")
+        graph.connect(add, "output", total, "input")
+        watch = InstanceWatch()
+        result = self.run(graph, plugins=[watch])
+        assert watch.totals("reads") == result.counts  # every PE, every item, once
+        reported = [(report.pe_id, report.index) for report in watch.reports]
+        assert len(reported) == len(set(reported)), "an instance reported its end twice"
+        plan = build_plan(graph, processes=self.processes)
+        for pe in (source, total):  # never pooled: exactly the planned instances
+            assert {i for pe_id, i in reported if pe_id == pe.id} == set(range(plan.nodes[pe.id].instances))
+        assert watch.totals("writes")[spread.id] == len(result.output(spread.id)) == 40
+        assert all(report.items_written == sum(report.writes.values()) for report in watch.reports)
+
+    def test_fewer_processes_than_pes_give_the_same_results_in_no_more_processes(self) -> None:
+        graph = WorkflowGraph()
+        source, tap = p.Numbers(10), p.Pass()
+        where = [p.WhereAmI() for _ in range(5)]
+        add, double, last = p.Add(1), p.Multiply(2), p.WhereAmI()
+        for sink in [tap, *where, add]:
+            graph.connect(source, "output", sink, "input")
+        graph.connect(add, "output", double, "input")
+        graph.connect(double, "output", last, "input")
+        result = self.run(graph, processes=3)
+        assert_same_items(result.output(tap.id), range(10))
+        rows = [row for sink in [*where, last] for row in result.output(sink.id)]
+        assert [seen for _, seen in rows] == [10] * 6
+        assert len({pid for pid, _ in rows}) <= 3, "PEs ran in more processes than -n 3"
+
+    def test_an_installed_plugin_observes_every_instance_of_a_d4py_run(self, tmp_path: Path) -> None:
+        plugin = install_watch_plugin(tmp_path / "site")
+        workflow = tmp_path / "watched.py"
+        workflow.write_text(_WATCHED_WORKFLOW)
+        command = [sys.executable, "-m", "d4py", "run", "-b", self.backend, str(workflow), "--json", "-i", "30"]
+        command += [f"-o{option}" for option in self.options]
+        command += ["-n", str(self.processes)] if self.processes else []
+        paths = [str(plugin), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, WATCH_FILE: str(tmp_path / "watch.jsonl"), "PYTHONPATH": os.pathsep.join(paths)}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        counts = json.loads(done.stdout)["counts"]
+        written = tmp_path / "watch.jsonl"
+        reports = [json.loads(line) for line in (written.read_text() if written.exists() else "").splitlines()]
+        reads: dict[str, int] = {}
+        for report in reports:
+            reads[report["pe"]] = reads.get(report["pe"], 0) + report["reads"]
+        assert reads == counts and counts["Multiply1"] == 30
+        assert sum(report["writes"] for report in reports if report["pe"] == "Pass2") == 30
 
     # -- failure --------------------------------------------------------------
 
