@@ -139,3 +139,11 @@ def test_help_names_every_command(cli):
     done = cli("--help")
     for command in ("run", "check", "graph", "backends", "plugins"):
         assert command in done.stdout
+
+
+def test_check_with_n_prints_which_instances_share_each_process(cli):
+    done = cli("check", "wordfreq.py", "-n", "2")
+    assert done.returncode == 0, done.stderr
+    assert "layout under -n 2: 2 processes run PEs" in done.stdout
+    hosted = [line for line in done.stdout.splitlines() if line.startswith("  process ")]
+    assert len(hosted) == 2 and sum(line.count("[") for line in hosted) == 5  # every instance, once

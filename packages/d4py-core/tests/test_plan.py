@@ -100,3 +100,52 @@ def test_declared_state_pins_a_pe():
 
     plan = build_plan(_chain(Numbers(1), Remembers(1)), fuse=False)
     assert not any(plan.poolable(i) for i in range(len(plan.partitions)))
+
+
+def _tee_and_chain():
+    """A source teeing into five sinks and into a three-PE chain: 9 PEs, 7 partitions."""
+    graph = WorkflowGraph()
+    source, sinks, chain = Numbers(5), [Pass() for _ in range(5)], [Add(1), Add(2), Pass()]
+    for sink in [*sinks, chain[0]]:
+        graph.connect(source, "output", sink, "input")
+    for a, b in itertools.pairwise(chain):
+        graph.connect(a, "output", b, "input")
+    return graph, source
+
+
+def test_the_layout_puts_every_slot_in_at_most_n_processes_in_flow_order():
+    graph, source = _tee_and_chain()
+    plan = build_plan(graph, processes=3)
+    assert len(plan.partitions) == 7 and plan.processes == 3
+    assert [len(slots) for slots in plan.layout] == [3, 2, 2]
+    laid_out = [slot for slots in plan.layout for slot in slots]
+    assert laid_out == plan.slots() and len(set(laid_out)) == 7
+    assert plan.layout[0][0] == (plan.nodes[source.id].partition, 0)  # the source first: items flow forward
+
+
+def test_without_a_budget_or_within_it_each_slot_has_a_process():
+    graph, _ = _tee_and_chain()
+    assert [len(slots) for slots in build_plan(graph).layout] == [1] * 7
+    assert [len(slots) for slots in build_plan(graph, processes=12).layout] == [1] * 7
+
+
+def test_partition_links_and_cycles():
+    source, a, b = Numbers(1), Pass(), Pass()
+    graph = _chain(source, a, b)
+    graph.partitions = [[source, b], [a]]
+    plan = build_plan(graph)
+    assert plan.partition_links() == {(0, 1), (1, 0)}
+    assert sorted(plan.partition_cycle() or []) == [0, 1]
+    assert build_plan(_chain(Numbers(1), Pass(), Pass())).partition_cycle() is None
+
+
+def test_sent_and_entry_ends_match_what_each_instance_awaits():
+    source, middle, last = Numbers(1), Pass(), Pass()
+    middle.numprocesses, last.numprocesses = 2, 3
+    graph = _chain(source, middle, last)
+    graph.partitions = [[source], [middle], [last]]
+    plan = build_plan(graph)
+    sent = {(edge.index, target, index) for index in range(2) for edge, target in plan.sent_ends(middle.id, index)}
+    awaited = {(edge, target, src) for target in range(3) for edge, src in plan.expected_ends(last.id, target)}
+    assert sent == awaited and len(sent) == 6
+    assert plan.entry_ends(plan.nodes[last.id].partition) == {(1, 0), (1, 1)}

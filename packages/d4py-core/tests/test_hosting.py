@@ -1,0 +1,56 @@
+"""The backend author's interface: framing, the driver's collector, hosts over a plan's layout."""
+
+from __future__ import annotations
+
+import pytest
+
+import d4py.hosting
+from d4py import RunFailed, WorkflowGraph, build_plan
+from d4py.hosting import DONE, FAILED, OUTPUT, REPORT, RunCollector, buffer_sizes, decode, encode
+from d4py.plugins import make_plugin_manager
+from d4py.runhooks import RunHooks
+from d4py.testing.pes import Numbers, Pass
+
+np = pytest.importorskip("numpy")
+
+
+def test_every_name_in_all_is_there():
+    assert all(hasattr(d4py.hosting, name) for name in d4py.hosting.__all__)
+
+
+def test_a_framed_batch_keeps_arrays_out_of_the_pickle_and_arrives_writable():
+    array = np.arange(100_000, dtype=np.float64)
+    frame, raws = encode([(0, 1, 2, ("key", array)), (1, 0, 0, 3)])
+    assert len(frame) < 1000 and [raw.nbytes for raw in raws] == [array.nbytes]
+    assert buffer_sizes(frame) == (array.nbytes,)
+    batch = decode(frame, [bytearray(raw) for raw in raws])
+    received = batch[0][3][1]
+    assert np.array_equal(received, array) and received.flags.writeable
+    assert batch[1] == (1, 0, 0, 3)
+
+
+def _plan():
+    graph = WorkflowGraph()
+    source, sink = Numbers(1), Pass()
+    graph.connect(source, "output", sink, "input")
+    return build_plan(graph), source, sink
+
+
+def test_the_collector_gathers_outputs_in_plan_order_and_sums_counts():
+    plan, source, sink = _plan()
+    collector = RunCollector(plan, RunHooks(make_plugin_manager(autoload=False)), workers=[1, 2])
+    others = collector.handle([(OUTPUT, sink.id, "output", 1), (DONE, 1, {source.id: 1}), (99, "mine")])
+    assert others == [(99, "mine")] and not collector.done
+    collector.handle([(OUTPUT, source.id, "extra", "x"), (DONE, 2, {sink.id: 5})])
+    result = collector.result("test", 0.0)
+    assert collector.done and list(result.outputs) == [source.id, sink.id]
+    assert result.counts == {source.id: 1, sink.id: 5}
+
+
+def test_the_collector_raises_a_failure_and_keeps_reports_when_it_is_not_the_driver():
+    plan, _, sink = _plan()
+    collector = RunCollector(plan, None, workers=[1])
+    collector.handle([(REPORT, sink.id, 0, 1, True, ["seen"])])
+    assert collector.reports == [(sink.id, 0, 1, True, ["seen"])]
+    with pytest.raises(RunFailed, match="boom"):
+        collector.handle([(FAILED, 1, RunFailed("boom"))])

@@ -1,0 +1,65 @@
+"""Observers: activity per instance in batches, own time net of nested calls, and the fast path kept without them."""
+
+from __future__ import annotations
+
+import d4py.observe
+from d4py import WorkflowGraph, build_plan, run
+from d4py.observe import Activity, Clock, Observer
+from d4py.runtime import Instance
+from d4py.testing.observing import InstanceWatch
+from d4py.testing.pes import Add, Numbers, Summary
+
+
+class _Ticks:
+    """A perf_counter that advances one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_nested_calls_and_sends_are_charged_to_their_own_instance(monkeypatch):
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", _Ticks())
+    clock, outer, inner = Clock(), Activity(), Activity()
+    send = clock.sending(lambda batch: None)
+    # outer: start (1), inner start (2), inner end (3); send start (4), send end (5); outer end (6)
+    clock.timed(outer, lambda: (clock.timed(inner, lambda: None), send([])))
+    assert inner.busy == 1.0 and outer.blocked == 1.0 and outer.busy == 5.0 - 1.0 - 1.0
+
+
+def test_take_hands_over_and_empties_in_place():
+    activity = Activity(reads={"input": 2}, busy=0.5)
+    reads = activity.reads
+    taken = activity.take()
+    assert taken.reads == {"input": 2} and taken.busy == 0.5
+    assert activity.reads is reads and not activity and not reads
+
+
+def _graph():
+    graph = WorkflowGraph()
+    source, add, total = Numbers(25), Add(1), Summary(grouping="global")
+    graph.connect(source, "output", add, "input")
+    graph.connect(add, "output", total, "input")
+    return graph, source, add, total
+
+
+def test_observers_count_reads_per_port_and_writes_with_the_read_they_followed():
+    graph, source, add, total = _graph()
+    watch = InstanceWatch()
+    result = run(graph, plugins=[watch])
+    assert watch.totals("reads") == result.counts == {source.id: 1, add.id: 25, total.id: 25}
+    by_pe = {report.pe_id: report for report in watch.reports}
+    assert by_pe[source.id].reads == {"": 1}  # a root call is a read on port ''
+    assert by_pe[add.id].writes == {"output": 25} and by_pe[total.id].writes == {"output": 1}
+    assert by_pe[total.id].batches >= 1
+
+
+def test_an_instance_without_observers_keeps_the_direct_path():
+    graph, _, add, _ = _graph()
+    plan = build_plan(graph)
+    assert Instance(plan, add.id, 0, add, transport=None)._fast  # type: ignore[arg-type]
+    watched = Instance(plan, add.id, 0, add, transport=None, observers=[Observer()])  # type: ignore[arg-type]
+    assert not watched._fast
