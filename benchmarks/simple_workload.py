@@ -2,8 +2,10 @@
 
     python pipeline.py SYSTEM ITEMS STAGES [--memory]
 
-SYSTEM is `python` (a plain loop), `d4py` (d4py's simple backend) or
-`dispel4py` (dispel4py 1.2.1's simple mapping, in its own venv). The workload:
+SYSTEM is `python` (a plain loop), `d4py` (d4py's simple backend),
+`d4py-observed` (the same with a plugin that attaches a no-op observer to
+every instance) or `dispel4py` (dispel4py 1.2.1's simple mapping, in its own
+venv). The workload:
 a producer writes ITEMS small ints, STAGES one-to-one stages add 1, a sink
 counts them. Prints one JSON line: seconds, or tracemalloc's peak bytes with
 --memory (a separate run, since tracing slows everything down).
@@ -37,14 +39,22 @@ def plain_python(items: int, stages: int) -> Callable[[], int]:
 
 
 def with_library(system: str, items: int, stages: int) -> Callable[[], int]:
-    if system == "d4py":
-        from d4py import ConsumerPE, IterativePE, ProducerPE, WorkflowGraph, run
+    if system.startswith("d4py"):
+        from d4py import ConsumerPE, IterativePE, ProducerPE, WorkflowGraph, hookimpl, run
+        from d4py.observe import Observer
         from d4py.plugins import backend_registry
 
         backend_registry()  # load plugins now: a one-time import, not part of a run
 
+        class NoOpObservers:
+            @hookimpl
+            def d4py_observe(self, pe: object, info: object) -> Observer:
+                return Observer()
+
+        plugins = [NoOpObservers()] if system == "d4py-observed" else []
+
         def execute(graph: WorkflowGraph, producer: ProducerPE) -> None:
-            run(graph)
+            run(graph, plugins=plugins)
 
     else:
         from dispel4py.base import ConsumerPE, IterativePE, ProducerPE

@@ -19,13 +19,13 @@ from d4py._exceptions import (
 )
 from d4py.backend import Backend, NoOptions, RunResult
 from d4py.composite import CompositePE, create_iterative_chain
-from d4py.enact import run
 from d4py.functions import consumer, iterative, producer
 from d4py.graph import WorkflowGraph
 from d4py.groupings import all_to_one, group_by, one_to_all, shuffle, stable_digest
 from d4py.hookspecs import hookimpl
 from d4py.pe import BasePE, ConsumerPE, GenericPE, IterativePE, ProducerPE, SimpleFunctionPE
 from d4py.plan import Plan, build_plan
+from d4py.runner import run
 
 __all__ = [
     "Backend",

@@ -18,12 +18,12 @@ from d4py.backend import describe_options
 from d4py.cli.progress import ProgressDisplay
 from d4py.cli.report import print_error, print_result, result_json
 from d4py.drawing import FORMATS, render
-from d4py.enact import run as run_graph
 from d4py.inputs import load_input_file, parse_input_json
 from d4py.loader import load_workflow
 from d4py.pe import show_pe_logs
 from d4py.plan import build_plan
 from d4py.plugins import backend_registry, get_plugin_manager, plugin_versions
+from d4py.runner import run as run_graph
 
 app = typer.Typer(
     name="d4py",

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from d4py.backend import RunResult
-from d4py.enact import run
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
+from d4py.runner import run
 
 __all__ = ["as_multiset", "assert_same_items", "run_graph"]
 

@@ -277,17 +277,8 @@ class WhoAmI(GenericPE):
         self.write("output", (self.instance_index, self.instance_count, self.seen))
 
 
-class WhereAmI(GenericPE):
+class WhereAmI(WhoAmI):
     """Emit ``(pid, items seen)`` once, at the end: which process ran this instance."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._add_input("input")
-        self._add_output("output")
-        self.seen = 0
-
-    def _process(self, inputs: dict[str, Any]) -> None:
-        self.seen += 1
 
     def _postprocess(self) -> None:
         self.write("output", (os.getpid(), self.seen))

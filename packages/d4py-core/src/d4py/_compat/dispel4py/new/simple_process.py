@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from d4py.enact import run
 from d4py.graph import WorkflowGraph
+from d4py.runner import run
 
 __all__ = ["process", "process_and_return"]
 
