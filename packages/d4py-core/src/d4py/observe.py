@@ -87,13 +87,13 @@ class Clock:
         self.current: Activity | None = None
         self.nested = 0.0  # time taken by timed calls inside the running one
 
-    def timed(self, activity: Activity, call: Callable[[], Any]) -> Any:
-        """Run ``call`` as ``activity``'s instance, adding its own time to ``busy``."""
+    def timed(self, activity: Activity, call: Callable[..., Any], *args: Any) -> Any:
+        """Return ``call(*args)``, run as ``activity``'s instance, adding its own time to ``busy``."""
         outer, outer_nested = self.current, self.nested
         self.current, self.nested = activity, 0.0
         started = time.perf_counter()
         try:
-            return call()
+            return call(*args)
         finally:
             elapsed = time.perf_counter() - started
             activity.busy += elapsed - self.nested

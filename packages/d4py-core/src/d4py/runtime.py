@@ -109,7 +109,10 @@ class Instance:
         self.observers = observers or []
         self.activity = Activity() if self.observers else None
         self._clock = clock or Clock()
-        self._fast = _has_direct_path(pe) and not wrappers and not self.observers and not plan.check_types
+        # The direct path skips the inputs dict and the returned mapping; unobserved, it is the fast path.
+        self._direct = _has_direct_path(pe) and not wrappers and not plan.check_types
+        self._fast = self._direct and not self.observers
+        self._reads_observed = 0  # reads handed to observers so far
 
     def connect(self) -> None:
         """Install the PE's emitters; call once every instance can be delivered to."""
@@ -121,7 +124,7 @@ class Instance:
 
     def receiver(self, port: str) -> Send:
         """Return the function that hands one item arriving on ``port`` to the PE."""
-        if self._fast:
+        if self._direct:
             return self._direct_receiver()
         process, write, fail = self._process, self.pe.write, self._failure
         check = self._input_check(port)
@@ -147,14 +150,16 @@ class Instance:
         return receive
 
     def _direct_receiver(self) -> Send:
-        # Skip the inputs dict and the returned mapping: the hot path of most pipelines.
+        # Skip the inputs dict and the returned mapping: the hot path of most pipelines. Observed, the
+        # call is timed; its reads are counted from ``count`` when the observers get their batch.
         function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
         emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
+        activity, timed = self.activity, self._clock.timed
 
         def receive(item: Any) -> None:
             self.count += 1
             try:
-                result = function(item)
+                result = function(item) if activity is None else timed(activity, function, item)
             except D4pyError:
                 raise
             except Exception as error:
@@ -203,6 +208,12 @@ class Instance:
         """Hand the activity since the last call to the observers, and their reports to the transport."""
         if self.activity is None:
             return
+        if self._direct:  # direct reads are not counted one by one: they are the reads not yet accounted for
+            direct = self.count - self._reads_observed - sum(self.activity.reads.values())
+            if direct:
+                port = self.pe.INPUT_NAME  # type: ignore[attr-defined]
+                self.activity.reads[port] = self.activity.reads.get(port, 0) + direct
+        self._reads_observed = self.count
         activity = self.activity.take()
         reports = []
         for observer in self.observers:
@@ -340,6 +351,6 @@ def _timed(process: ProcessFunction, activity: Activity, clock: Clock, port: str
 
     def timed(inputs: dict[str, Any]) -> Any:
         reads[port] = reads.get(port, 0) + 1
-        return clock.timed(activity, lambda: process(inputs))
+        return clock.timed(activity, process, inputs)
 
     return timed
