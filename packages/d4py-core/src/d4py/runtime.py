@@ -15,6 +15,7 @@ import copy
 import itertools
 import traceback
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Protocol
 
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
@@ -154,12 +155,13 @@ class Instance:
         # call is timed; its reads are counted from ``count`` when the observers get their batch.
         function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
         emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
-        activity, timed = self.activity, self._clock.timed
+        if self.activity is not None:
+            function = partial(self._clock.timed, self.activity, function)
 
         def receive(item: Any) -> None:
             self.count += 1
             try:
-                result = function(item) if activity is None else timed(activity, function, item)
+                result = function(item)
             except D4pyError:
                 raise
             except Exception as error:
