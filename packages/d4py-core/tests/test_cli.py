@@ -132,7 +132,8 @@ def test_backends_and_plugins_list_simple(cli):
     done = cli("backends")
     assert done.returncode == 0 and "simple" in done.stdout and "available" in done.stdout
     done = cli("plugins")
-    assert done.returncode == 0 and "d4py.backends.simple" in done.stdout and "d4py-core" in done.stdout
+    assert done.returncode == 0 and "simple" in done.stdout and "d4py.backends" not in done.stdout
+    assert "d4py-core" in done.stdout
 
 
 def test_help_names_every_command(cli):
@@ -144,6 +145,35 @@ def test_help_names_every_command(cli):
 def test_check_with_n_prints_which_instances_share_each_process(cli):
     done = cli("check", "wordfreq.py", "-n", "2")
     assert done.returncode == 0, done.stderr
-    assert "layout under -n 2: 2 processes run PEs" in done.stdout
+    assert "layout under -n 2: PEs run in 2 processes" in done.stdout
     hosted = [line for line in done.stdout.splitlines() if line.startswith("  process ")]
     assert len(hosted) == 2 and sum(line.count("[") for line in hosted) == 5  # every instance, once
+
+
+def test_help_shows_json_brackets_and_names_values_as_users_type_them(cli):
+    done = cli("run", "--help")
+    assert done.returncode == 0
+    assert '{"PEName": N or [inputs, ...]}' in done.stdout
+    assert "run [OPTIONS] WORKFLOW" in done.stdout.splitlines()[0] and "{" not in done.stdout.splitlines()[0]
+    assert "-d, --data JSON" in done.stdout and "-o, --option KEY=VALUE" in done.stdout
+    assert "<bool>" not in done.stdout and "<str>" not in done.stdout
+
+
+def test_version(cli):
+    done = cli("--version")
+    assert done.returncode == 0 and done.stdout.startswith("d4py 0.")
+
+
+def test_first_party_backends_that_are_not_installed_say_what_to_install(cli, monkeypatch):
+    monkeypatch.setenv("D4PY_DISABLE_PLUGIN_AUTOLOAD", "1")  # as if only d4py-core were installed
+    listed = cli("backends")
+    refused = cli("run", "-b", "mpi", "wordfreq.py")
+    assert "not installed: pip install 'd4py-mpi[mpich]'" in listed.stdout
+    assert "not installed: pip install d4py-multi" in listed.stdout
+    assert refused.returncode == 2
+    assert "backend 'mpi' is not installed: pip install 'd4py-mpi[mpich]'" in refused.stderr
+
+
+def test_check_counts_in_words(cli):
+    done = cli("check", "wordfreq.py", "-n", "1")
+    assert "0 fused partitions" in done.stdout and "PEs run in 1 process\n" in done.stdout

@@ -29,3 +29,14 @@ def test_an_in_flight_of_zero_is_refused_before_a_job_could_wait_forever():
     )
     assert done.returncode == 2
     assert "in_flight=0" in done.stderr and "use 1 or more" in done.stderr
+
+
+def test_without_an_mpiexec_the_backend_is_unavailable_and_says_what_to_do(monkeypatch, tmp_path):
+    from d4py_mpi.backend import MPIBackend, MPIOptions
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # no mpiexec beside this Python
+    monkeypatch.setenv("PATH", str(tmp_path))  # nor on PATH
+    reason = MPIBackend.unavailable_reason()
+    assert reason is not None and "no mpiexec beside this Python or on PATH" in reason
+    assert "pip install 'd4py-mpi[mpich]'" in reason and "-o mpiexec=PATH" in reason
+    assert "no such program" in (MPIBackend.unavailable_reason(MPIOptions(mpiexec="no-such-mpiexec")) or "")

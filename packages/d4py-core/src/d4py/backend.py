@@ -90,8 +90,13 @@ class Backend(ABC):
         self.options = options if options is not None else self.Options()
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        """Say why this backend cannot run here and how to fix it, or None when it can."""
+    def unavailable_reason(cls, options: Any = None) -> str | None:
+        """Say why this backend cannot run here and how to fix it, or None when it can.
+
+        ``options`` are the run's (an instance of ``Options``), or None when
+        listing backends: an option may supply what is missing (a path to a
+        program, say).
+        """
         return None
 
     def default_processes(self) -> int | None:
@@ -177,12 +182,23 @@ def _convert(raw: str, hint: Any, where: str) -> Any:
 
 
 def describe_options(backend: type[Backend]) -> list[tuple[str, str, str]]:
-    """(name, type, default) of each option, for ``d4py backends``."""
+    """(name, kind of value, default) of each option, as a user types them, for ``d4py backends``."""
     hints = typing.get_type_hints(backend.Options)
     rows = []
     for f in option_fields(backend.Options):
-        default = f.default if f.default is not dataclasses.MISSING else "required"
-        hint = hints[f.name]
-        type_text = hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
-        rows.append((f.name, type_text, repr(default)))
+        default = "required" if f.default is dataclasses.MISSING else _typed(f.default)
+        rows.append((f.name, _kind(hints[f.name]), default))
     return rows
+
+
+def _kind(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "|".join(map(str, typing.get_args(hint)))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_kind(member) for member in typing.get_args(hint) if member is not type(None))
+    return hint.__name__ if isinstance(hint, type) else str(hint)
+
+
+def _typed(value: Any) -> str:
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from functools import cache
 from importlib import metadata
@@ -13,10 +14,20 @@ from d4py import hookspecs
 from d4py._exceptions import BackendNotFound, BackendUnavailable, PluginError
 from d4py.backend import Backend
 
-__all__ = ["BUILTIN_PLUGINS", "backend_registry", "get_backend", "get_plugin_manager", "plugin_versions"]
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "FIRST_PARTY_BACKENDS",
+    "backend_registry",
+    "check_available",
+    "get_backend",
+    "get_plugin_manager",
+    "plugin_versions",
+]
 
-# Built-in plugins take the same road as external ones: the d4py_backends hook.
-BUILTIN_PLUGINS = ("d4py.backends.simple",)
+# Built-in plugins take the same road as external ones: the d4py_backends hook. Name -> module.
+BUILTIN_PLUGINS = {"simple": "d4py.backends.simple"}
+# The project's own backends that are packages of their own: name -> what to install.
+FIRST_PARTY_BACKENDS = {"multi": "d4py-multi", "mpi": "'d4py-mpi[mpich]'", "spark": "d4py-spark"}
 DISABLE_AUTOLOAD = "D4PY_DISABLE_PLUGIN_AUTOLOAD"
 
 
@@ -29,8 +40,8 @@ def make_plugin_manager(autoload: bool | None = None) -> pluggy.PluginManager:
 
     manager = pluggy.PluginManager("d4py")
     manager.add_hookspecs(hookspecs)
-    for module_name in BUILTIN_PLUGINS:
-        manager.register(importlib.import_module(module_name), name=module_name)
+    for name, module_name in BUILTIN_PLUGINS.items():
+        manager.register(importlib.import_module(module_name), name=name)
     if autoload is None:
         autoload = not os.environ.get(DISABLE_AUTOLOAD)
     if autoload:
@@ -73,18 +84,31 @@ def backend_registry(manager: pluggy.PluginManager | None = None) -> dict[str, t
     return registry
 
 
-def get_backend(name: str, manager: pluggy.PluginManager | None = None) -> type[Backend]:
-    """Return the backend class called ``name``, ready to use."""
+def get_backend(name: str, manager: pluggy.PluginManager | None = None, available: bool = True) -> type[Backend]:
+    """Return the backend class called ``name``; with ``available``, one that can run here with default options."""
     registry = backend_registry(manager)
     try:
         cls = registry[name]
     except KeyError:
         valid = ", ".join(sorted(registry))
+        if name in FIRST_PARTY_BACKENDS:
+            raise BackendNotFound(
+                f"backend {name!r} is not installed: pip install {FIRST_PARTY_BACKENDS[name]} "
+                f"(installed backends: {valid})"
+            ) from None
         raise BackendNotFound(f"unknown backend {name!r}; installed backends: {valid}") from None
-    problem = cls.unavailable_reason()
-    if problem:
-        raise BackendUnavailable(f"backend {name!r} cannot run here: {problem}")
+    if available:
+        check_available(cls)
     return cls
+
+
+def check_available(backend: type[Backend], options: Any = None) -> None:
+    """Raise BackendUnavailable, saying how to fix it, if ``backend`` cannot run here with ``options``."""
+    # Backends written before unavailable_reason took the options still declare it without them.
+    takes_options = bool(inspect.signature(backend.unavailable_reason).parameters)
+    problem = backend.unavailable_reason(options) if takes_options else backend.unavailable_reason()
+    if problem:
+        raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {problem}")
 
 
 def plugin_versions(manager: pluggy.PluginManager | None = None) -> list[tuple[str, str]]:

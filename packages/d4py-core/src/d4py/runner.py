@@ -12,7 +12,7 @@ from d4py.backend import Backend, RunResult, parse_options
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
 from d4py.plan import Plan, build_plan
-from d4py.plugins import get_backend, get_plugin_manager
+from d4py.plugins import check_available, get_backend, get_plugin_manager
 from d4py.runhooks import RunHooks
 
 __all__ = ["check_capabilities", "run"]
@@ -40,8 +40,9 @@ def run(
     """
     manager = plugin_manager or get_plugin_manager()
     if isinstance(backend, str):
-        cls = get_backend(backend, manager)
+        cls = get_backend(backend, manager, available=False)
         parsed = options if isinstance(options, cls.Options) else parse_options(cls, list(options))
+        check_available(cls, parsed)
         backend = cls(parsed)
     # The budget comes from the user alone (-n, or the size of the MPI job they started), never from
     # the machine: results must not depend on where they ran.

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
     from d4py.runhooks import RunHooks
 
-from d4py import Backend, RunResult
+from d4py import Backend, BackendUnavailable, RunResult
 from d4py.backend import BatchOptions
 from d4py.plan import Plan
-from d4py_mpi.launch import Job, in_job, launch, mpi_environment
+from d4py_mpi.launch import Job, find_mpiexec, in_job, launch, mpi_environment
 
 __all__ = ["MPIBackend", "MPIOptions"]
 
@@ -52,9 +52,16 @@ class MPIBackend(Backend):
     Options = MPIOptions
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
+    def unavailable_reason(cls, options: MPIOptions | None = None) -> str | None:
+        """mpi4py must import, and outside a job an mpiexec must be found (or given with -o mpiexec=PATH)."""
         if importlib.util.find_spec("mpi4py") is None:
             return "mpi4py is missing: pip install 'd4py-mpi[mpich]' (MPICH from PyPI), or mpi4py for a system MPI"
+        if in_job():
+            return None
+        try:
+            find_mpiexec(options.mpiexec if options is not None else None)
+        except BackendUnavailable as error:
+            return str(error)
         return None
 
     def default_processes(self) -> int | None:

@@ -76,8 +76,8 @@ def find_mpiexec(given: str | None) -> str:
     found = str(beside) if os.access(beside, os.X_OK) else shutil.which("mpiexec")
     if found is None:
         raise BackendUnavailable(
-            "backend 'mpi' needs mpiexec, and none is beside this Python or on PATH: "
-            "pip install 'd4py-mpi[mpich]', load your cluster's MPI module, or give -o mpiexec=PATH"
+            "no mpiexec beside this Python or on PATH: pip install 'd4py-mpi[mpich]', "
+            "load your cluster's MPI module, or give -o mpiexec=PATH"
         )
     return found
 
