@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 
 def test_run_prints_outputs_and_summary(cli):
@@ -177,3 +180,28 @@ def test_first_party_backends_that_are_not_installed_say_what_to_install(cli, mo
 def test_check_counts_in_words(cli):
     done = cli("check", "wordfreq.py", "-n", "1")
     assert "0 fused partitions" in done.stdout and "PEs run in 1 process\n" in done.stdout
+
+
+def test_a_workflow_file_named_like_a_standard_module_runs(tmp_path):
+    (tmp_path / "types.py").write_text(TYPES_PY)
+    d4py = Path(sys.executable).parent / "d4py"  # the command users type (python -m would put types.py first)
+    check = subprocess.run([d4py, "check", "types.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    done = subprocess.run([d4py, "run", "types.py", "--json"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)["outputs"]["Twice1"]["output"]) == [0, 2, 4]
+
+
+TYPES_PY = """
+from d4py import WorkflowGraph
+from d4py.testing.pes import Numbers, Pass
+
+
+class Twice(Pass):
+    def _process(self, data):
+        return 2 * data
+
+
+graph = WorkflowGraph()
+graph.connect(Numbers(3), "output", Twice(), "input")
+"""

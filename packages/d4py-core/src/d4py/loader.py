@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,7 +17,10 @@ from d4py import _compat
 from d4py._exceptions import D4pyError, WorkflowLoadError
 from d4py.graph import WorkflowGraph
 
-__all__ = ["find_graph", "load_module", "load_workflow"]
+__all__ = ["WORKFLOW_FILES", "find_graph", "import_workflow_files", "load_module", "load_workflow"]
+
+#: Workflow files loaded from a path in this process: module name -> file. Workers import them the same way.
+WORKFLOW_FILES: dict[str, str] = {}
 
 
 def load_workflow(target: str, attribute: str | None = None) -> WorkflowGraph:
@@ -55,14 +61,46 @@ def _load_path(path: Path) -> ModuleType:
     folder = str(path.resolve().parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    name = path.stem
+    name = _module_name(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise WorkflowLoadError(f"cannot load {str(path)!r} as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # so that PEs defined in it can be pickled by parallel backends
+    WORKFLOW_FILES[name] = str(path.resolve())
     spec.loader.exec_module(module)
     return module
+
+
+def _module_name(path: Path) -> str:
+    """The file's stem, unless that names another module (``types.py``, ``json.py``): then a name of its own."""
+    stem = path.stem
+    loaded = sys.modules.get(stem)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path.resolve()):
+        return stem
+    if stem.isidentifier() and loaded is None and stem not in sys.stdlib_module_names:
+        return stem
+    return "d4py_workflow_" + "".join(c if c.isalnum() else "_" for c in stem)
+
+
+class _WorkflowFiles(importlib.abc.MetaPathFinder):
+    """Finds the workflow modules the driving process loaded from files, by the names it gave them."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        file = self.files.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, file) if file else None
+
+
+def import_workflow_files(files: dict[str, str]) -> None:
+    """Let this process import ``files`` (a driver's :data:`WORKFLOW_FILES`) by the same module names."""
+    WORKFLOW_FILES.update(files)
+    if not any(isinstance(finder, _WorkflowFiles) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _WorkflowFiles(WORKFLOW_FILES))
 
 
 def _where(error: BaseException, target: str) -> str:

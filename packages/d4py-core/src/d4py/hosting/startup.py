@@ -3,8 +3,9 @@
 The driver builds :class:`WorkerSettings` once per run (:func:`worker_settings`)
 and sends them to every worker by any means (a pickle in a pipe, an MPI
 broadcast, a Spark closure). :func:`start_worker` then makes the worker's
-process look like the driver's: its ``sys.path`` (so the workflow's modules
-import), dispel4py compatibility, PE logs at the driver's level, and the
+process look like the driver's: its ``sys.path`` and the workflow files it
+loaded, under the same module names (so the workflow's modules import),
+dispel4py compatibility, PE logs at the driver's level, and the
 run's plugins; and it unpickles the plan, whose PE objects become this
 process's own instances.
 """
@@ -22,6 +23,7 @@ import cloudpickle
 from d4py import _compat
 from d4py._exceptions import D4pyError, RunFailed
 from d4py.hosting.host import HostTransport, ProcessHost
+from d4py.loader import WORKFLOW_FILES, import_workflow_files
 from d4py.pe import pe_log_level, show_pe_logs
 from d4py.plan import Plan, Slot
 from d4py.runhooks import PluginSet, RunHooks
@@ -42,6 +44,7 @@ class WorkerSettings:
 
     plan: bytes  # the plan, by cloudpickle: workflow classes defined in a script travel by value
     paths: tuple[str, ...]  # the driver's sys.path
+    workflow_files: dict[str, str]  # workflow modules the driver loaded from files: name -> file
     log_level: int | None  # PE log messages shown at this level, or not at all
     plugins: PluginSet
 
@@ -62,7 +65,8 @@ class Worker:
 
 def worker_settings(plan: Plan, hooks: RunHooks) -> WorkerSettings:
     """The settings the driver sends every worker of this run."""
-    return WorkerSettings(cloudpickle.dumps(plan), tuple(sys.path), pe_log_level(), hooks.for_workers())
+    plan_bytes, files = cloudpickle.dumps(plan), dict(WORKFLOW_FILES)
+    return WorkerSettings(plan_bytes, tuple(sys.path), files, pe_log_level(), hooks.for_workers())
 
 
 def start_worker(settings: WorkerSettings, own_process: bool = True) -> Worker:
@@ -72,6 +76,7 @@ def start_worker(settings: WorkerSettings, own_process: bool = True) -> Worker:
     keeps its memory settings.
     """
     sys.path[:0] = [path for path in settings.paths if path not in sys.path]
+    import_workflow_files(settings.workflow_files)
     _compat.install()  # before the plan is unpickled: it may hold PEs from dispel4py 1.x workflows
     if settings.log_level is not None:
         show_pe_logs(settings.log_level)

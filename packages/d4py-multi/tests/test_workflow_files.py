@@ -1,0 +1,23 @@
+"""Workflow files whose names shadow other modules run on worker processes too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_a_workflow_named_types_py_runs_on_workers(tmp_path):
+    (tmp_path / "types.py").write_text(
+        "from d4py import WorkflowGraph\nfrom d4py.testing.pes import Numbers, Pass\n\n"
+        "class Twice(Pass):\n    def _process(self, data):\n        return 2 * data\n\n"
+        "graph = WorkflowGraph()\ngraph.connect(Numbers(3), 'output', Twice(), 'input')\n"
+    )
+    d4py = Path(sys.executable).parent / "d4py"  # the command users type (python -m would put types.py first)
+    # Not spawn: Python starts a spawned child with the working folder first on its path, so the
+    # child's own start-up would import this types.py (docs/cli.md says so).
+    command = [d4py, "run", "-b", "multi", "-n", "2", "types.py", "--json"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)["outputs"]["Twice1"]["output"]) == [0, 2, 4]
