@@ -41,10 +41,22 @@ def pe_log_level() -> int | None:
     return logger.getEffectiveLevel() if logger.handlers else None
 
 
+class _ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time, so a backend that redirects it captures PE logs too."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def show_pe_logs(level: int) -> None:
     """Show PE log messages on stderr at ``level``, as the driver does."""
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _ToStderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)

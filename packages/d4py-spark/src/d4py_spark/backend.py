@@ -62,7 +62,9 @@ class SparkBackend(Backend):
             if owned:
                 context.stop()
         collector = RunCollector(plan, hooks)
-        collector.handle(records)
+        for record in records:  # one by one: what a task printed shows before a failure it may explain
+            for printed in collector.handle([record]):
+                _show(printed)
         return collector.result(self.name, started)
 
 
@@ -89,6 +91,13 @@ def _enact(context: SparkContext, plan: Plan, settings: WorkerSettings) -> list[
     for rdd in stages.values():
         rdd.unpersist()
     return kept
+
+
+def _show(record: tuple[Any, ...]) -> None:
+    """Write what one task's PEs printed and logged where they would have on any other backend."""
+    _, stdout, stderr = record
+    sys.stdout.write(stdout)
+    sys.stderr.write(stderr)
 
 
 def _sources(plan: Plan, partition: int) -> list[int]:

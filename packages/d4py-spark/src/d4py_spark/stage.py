@@ -7,22 +7,39 @@ end-of-stream is implied rather than sent. The task starts as core's
 :class:`~d4py.hosting.ProcessHost`, feeds them, ends them, and returns what
 they sent on as records, the message tuples of :mod:`d4py.hosting.messages`:
 ``(ITEM, edge, target instance, item)`` for PEs downstream, ``(OUTPUT, pe id,
-port, item)`` for unconnected outputs and observer reports, then ``(DONE,
-instance, counts)``, or ``(FAILED, instance, error)`` when a PE raised.
+port, item)`` for unconnected outputs and observer reports, what the PEs
+printed and logged (``PRINTED``), then ``(DONE, instance, counts)``, or
+``(FAILED, instance, error)`` when a PE raised.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from d4py.backend import BatchOptions
-from d4py.hosting import END, FAILED, ITEM, Batch, HostTransport, Outbox, WorkerSettings, portable_error, start_worker
+from d4py.hosting import (
+    END,
+    FAILED,
+    FIRST_BACKEND_KIND,
+    ITEM,
+    Batch,
+    HostTransport,
+    Outbox,
+    WorkerSettings,
+    portable_error,
+    start_worker,
+)
 
 __all__ = ["run_instance"]
 
 Record = tuple[Any, ...]
 # A task keeps its records until it ends: Spark takes them as one partition.
+# (PRINTED, stdout text, stderr text): what one task's PEs printed and logged, in order.
+PRINTED = FIRST_BACKEND_KIND
+
 _UNBOUNDED = BatchOptions(batch_items=1 << 62, batch_bytes=1 << 62, flush_ms=float("inf"))
 
 
@@ -31,20 +48,26 @@ def run_instance(
 ) -> Iterator[Record]:
     """Run instance ``index`` of ``partition`` on ``inputs``, (index, (edge, item)) pairs; yield its records."""
     records: list[Record] = []
+    printed, logged = io.StringIO(), io.StringIO()
     try:
-        # Spark owns the Python worker (and may reuse it for other tasks): its memory settings stay.
-        worker = start_worker(settings, own_process=False)
-        outbox = Outbox(_keeper(records), _UNBOUNDED)  # one for all: flushed at the end
-        transport = HostTransport(worker.plan, lambda process: outbox, outbox)
-        host = worker.host([(partition, index)], transport, index)
-        host.start()
-        host.run_roots()
-        host.dispatch([(ITEM, edge, index, item) for _, (edge, item) in inputs])
-        host.finish()
-        transport.flush()
-        records.append(host.done())
+        # What the PEs print and log comes back as a record: Spark's Python workers' own output is lost.
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(logged):
+            # Spark owns the Python worker (and may reuse it for other tasks): its memory settings stay.
+            worker = start_worker(settings, own_process=False)
+            outbox = Outbox(_keeper(records), _UNBOUNDED)  # one for all: flushed at the end
+            transport = HostTransport(worker.plan, lambda process: outbox, outbox)
+            host = worker.host([(partition, index)], transport, index)
+            host.start()
+            host.run_roots()
+            host.dispatch([(ITEM, edge, index, item) for _, (edge, item) in inputs])
+            host.finish()
+            transport.flush()
+        ending = host.done()
     except BaseException as error:  # reported as a record, so the driver can name the PE and item
-        records.append((FAILED, index, portable_error(error, "spark")))
+        ending = (FAILED, index, portable_error(error, "spark"))
+    if printed.tell() or logged.tell():
+        records.append((PRINTED, printed.getvalue(), logged.getvalue()))  # before the failure it may explain
+    records.append(ending)
     yield from records
 
 

@@ -13,6 +13,7 @@ process's own instances.
 from __future__ import annotations
 
 import contextlib
+import io
 import pickle
 import sys
 import traceback
@@ -82,8 +83,18 @@ def start_worker(settings: WorkerSettings, own_process: bool = True) -> Worker:
         show_pe_logs(settings.log_level)
     if own_process:
         keep_freed_memory()
+        _whole_lines()
     plan: Plan = cloudpickle.loads(settings.plan)
     return Worker(plan, settings.plugins.hooks())
+
+
+def _whole_lines() -> None:
+    """Write stdout and stderr a line at a time, so lines from several processes never break into each other."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                reconfigure(line_buffering=True, write_through=False)
 
 
 def portable_error(error: BaseException, backend: str) -> BaseException:

@@ -52,6 +52,24 @@ graph.connect(source, "output", double, "input")
 graph.connect(double, "output", last, "input")
 """
 
+# PEs that print and log, for runs of the d4py command: each line says which instance wrote it.
+_TALKING_WORKFLOW = """
+from d4py import WorkflowGraph
+from d4py.testing.pes import Numbers, Pass
+
+
+class Talk(Pass):
+    def _process(self, data):
+        print(f"talk {self.instance_index} printed {data}", flush=True)
+        self.log(f"talk {self.instance_index} logged {data}")
+
+
+graph = WorkflowGraph()
+talk = Talk()
+talk.numprocesses = 2
+graph.connect(Numbers(12), "output", talk, "input")
+"""
+
 WORDS = ["alpha", "beta", "gamma", "delta", "alpha", "beta", "alpha", "épsilon", "ζeta", ""]
 
 
@@ -370,6 +388,21 @@ class BackendContract:
             reads[report["pe"]] = reads.get(report["pe"], 0) + report["reads"]
         assert reads == counts and counts["Multiply1"] == 30
         assert sum(report["writes"] for report in reports if report["pe"] == "Pass2") == 30
+
+    def test_what_pes_print_and_log_is_shown_in_order_per_instance(self, tmp_path: Path) -> None:
+        workflow = tmp_path / "talking.py"
+        workflow.write_text(_TALKING_WORKFLOW)
+        command = [sys.executable, "-m", "d4py", "run", "-b", self.backend, str(workflow)]
+        command += [f"-o{option}" for option in self.options] + ["-n", str(self.processes or 3)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        for stream, verb in ((done.stdout, "printed"), (done.stderr, "logged")):
+            said = [line.split() for line in stream.splitlines() if line.startswith("talk ") or ": talk " in line]
+            said = [words[-4:] for words in said if verb in words]
+            assert sorted(int(words[3]) for words in said) == list(range(12)), stream
+            for instance in {words[1] for words in said}:
+                items = [int(words[3]) for words in said if words[1] == instance]
+                assert items == sorted(items), f"instance {instance} {verb} out of order: {items}"
 
     # -- failure --------------------------------------------------------------
 
