@@ -21,3 +21,20 @@ def test_a_workflow_named_types_py_runs_on_workers(tmp_path):
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert sorted(json.loads(done.stdout)["outputs"]["Twice1"]["output"]) == [0, 2, 4]
+
+
+def test_items_a_dispel4py_pe_writes_to_an_undeclared_output_come_back_from_workers(tmp_path):
+    (tmp_path / "loose.py").write_text(
+        "from dispel4py.base import IterativePE\nfrom dispel4py.workflow_graph import WorkflowGraph\n"
+        "from d4py.testing.pes import Numbers\n\n"
+        "class Loose(IterativePE):\n    def _process(self, data):\n        self.write('extra', data * 10)\n\n"
+        "graph = WorkflowGraph()\nloose = Loose()\nloose.numprocesses = 2\n"
+        "graph.connect(Numbers(6), 'output', loose, 'input')\n"
+    )
+    d4py = Path(sys.executable).parent / "d4py"
+    done = subprocess.run(
+        [d4py, "run", "-b", "multi", "loose.py", "--json"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)["outputs"]["Loose1"]["extra"]) == [0, 10, 20, 30, 40, 50]
+    assert "which it never declared" in done.stderr

@@ -137,6 +137,13 @@ class GenericPE:
             return PortError(f"PE '{self.id}' wrote to unknown output {name!r}; its outputs are: {valid}")
         return RuntimeError(f"PE '{self.id}' wrote to {name!r} outside a run")
 
+    def _run_as(self, index: int, count: int, collect: Callable[[str], Emitter]) -> None:
+        """Called by the runtime on each running copy: which copy of ``count`` it is.
+
+        ``collect(port)`` returns where items written to an unconnected output go.
+        """
+        self.instance_index, self.instance_count = index, count
+
     def log(self, msg: object) -> None:
         """Log a message tagged with this PE; usable anywhere, including ``__init__``."""
         logger.info("%s: %s", getattr(self, "id", type(self).__name__), msg)

@@ -100,7 +100,7 @@ class Instance:
         self.info = InstanceInfo(pe_id, index, plan.nodes[pe_id].instances)
         self.transport = transport
         # Which copy this is, for PEs that split work among their instances themselves.
-        pe.instance_index, pe.instance_count = index, plan.nodes[pe_id].instances
+        pe._run_as(index, plan.nodes[pe_id].instances, lambda port: transport.collect(pe_id, port))
         self.count = 0
         self.finished = False
         self._awaiting = plan.expected_ends(pe_id, index)
