@@ -77,3 +77,22 @@ def test_in_place_flatten_for_dispel4py_code():
 def test_empty_graph_is_rejected():
     with pytest.raises(GraphError, match="empty"):
         build_plan(WorkflowGraph())
+
+
+def test_propagate_types_passes_declared_types_downstream_in_order():
+    class Follows(Pass):
+        """Declares as output type whatever its input receives, as 1.x PEs could."""
+
+        def setInputTypes(self, types):
+            self.received = types
+
+        def getOutputTypes(self):
+            return {"output": self.received["input"]}
+
+    source, first, second = Numbers(1), Follows(), Follows()
+    source.outputconnections["output"]["type"] = ["number"]
+    graph = WorkflowGraph()
+    graph.connect(first, "output", second, "input")  # connected before its source: order must not matter
+    graph.connect(source, "output", first, "input")
+    graph.propagate_types()
+    assert first.received == {"input": ["number"]} and second.received == {"input": ["number"]}

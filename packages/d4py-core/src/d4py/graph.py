@@ -98,6 +98,32 @@ class WorkflowGraph:
         for c in connections:
             self.graph.add_edge(c.source, c.target, output=c.output, input=c.input)
 
+    def propagate_types(self) -> None:
+        """Give each PE the types its sources' outputs declare, upstream first (dispel4py 1.x).
+
+        Each PE's ``setInputTypes`` receives ``{input: type}`` from the
+        ``getOutputTypes`` of the PEs feeding it, called after theirs, so a PE
+        whose output types follow its inputs passes them on.
+        """
+        pes, connections = self.flatten_connections()
+        feeding: dict[int, list[Connection]] = {}
+        for c in connections:
+            feeding.setdefault(id(c.target), []).append(c)
+        assigned: set[int] = set()
+
+        def assign(pe: GenericPE) -> None:
+            assigned.add(id(pe))
+            types = {}
+            for c in feeding.get(id(pe), []):
+                if id(c.source) not in assigned:
+                    assign(c.source)
+                types[c.input] = c.source.getOutputTypes().get(c.output)
+            pe.setInputTypes(types)
+
+        for pe in pes:
+            if id(pe) not in assigned:
+                assign(pe)
+
     def getContainedObjects(self) -> list[Node]:  # noqa: N802 - dispel4py name
         """Return the nodes of this graph (dispel4py 1.x)."""
         return self.nodes()
