@@ -5,6 +5,7 @@ Nothing here imports mpi4py: importing ``mpi4py.MPI`` starts MPI, which only a r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -115,9 +116,11 @@ def launch(plan: Plan, hooks: RunHooks, options: MPIOptions, started: float) -> 
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()  # mpiexec passes it on to every rank
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+    """End the job at once: mpiexec, its proxies and every rank share the session it leads.
+
+    Killing them together leaves mpiexec no time to report the ranks' deaths
+    (MPICH's "BAD TERMINATION" banner, for a job the user chose to stop).
+    """
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    process.wait()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -57,7 +59,7 @@ class SparkBackend(Backend):
         settings = worker_settings(plan, hooks)
         context, owned = _context(self.options, plan)
         try:
-            records = _enact(context, plan, settings)
+            records = _interruptible(context, partial(_enact, context, plan, settings))
         finally:
             if owned:
                 context.stop()
@@ -66,6 +68,37 @@ class SparkBackend(Backend):
             for printed in collector.handle([record]):
                 _show(printed)
         return collector.result(self.name, started)
+
+
+def _interruptible(context: SparkContext, job: Callable[[], list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """Run ``job`` on a thread of its own, so that Ctrl-C never lands inside a call to the JVM.
+
+    Interrupted mid-call, py4j's connection breaks and every later call
+    (cancelling the job, stopping the context) fails with tracebacks. Here the
+    main thread only waits: Ctrl-C cancels Spark's jobs, the job's thread
+    returns, and KeyboardInterrupt goes on to the caller.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["records"] = job()
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="d4py-spark-job", daemon=True)
+    thread.start()
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        context.setLogLevel("OFF")  # the cancelled tasks' errors are not the user's news
+        context.cancelAllJobs()
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    records: list[tuple[Any, ...]] = outcome["records"]
+    return records
 
 
 def _enact(context: SparkContext, plan: Plan, settings: WorkerSettings) -> list[tuple[Any, ...]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-__all__ = ["processes_with"]
+__all__ = ["interruptible", "processes_with"]
 
 
 def processes_with(marker: str) -> list[int]:
@@ -19,3 +20,12 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def interruptible() -> None:
+    """For ``subprocess.Popen(preexec_fn=interruptible)``: the child takes Ctrl-C (SIGINT) as a terminal sends it.
+
+    A shell starts background jobs with SIGINT ignored and children inherit
+    that; a test that interrupts a run must not depend on how it was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
