@@ -158,3 +158,14 @@ def test_the_image_keeps_one_sample_peaks_of_either_sign() -> None:
     assert shrunk.shape == (3, 801)  # blocks of 6 samples
     assert (shrunk[0, 2], shrunk[1, 800], shrunk[2, 333]) == (-0.9, 0.7, 1.0)
     assert np.count_nonzero(shrunk) == 3
+
+
+def test_pairs_without_coordinates_are_still_drawn(tmp_path: Path) -> None:
+    from d4py_seismo.items import Correlation
+    from d4py_seismo.writers import plot_correlations
+
+    rng = np.random.default_rng(0)
+    pairs = [Correlation(f"A{i}", f"B{i}", 20.0, 1, rng.standard_normal(401)) for i in range(5)]
+    plot_correlations(pairs, tmp_path / "rows.png")
+    image = imread(tmp_path / "rows.png")
+    assert image.shape[:2] == (720, 960) and image[..., :3].std() > 0.05

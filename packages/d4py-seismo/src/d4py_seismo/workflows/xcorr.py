@@ -25,4 +25,5 @@ graph = xcorr_graph(
     max_lag_seconds=120.0,
     output_dir="xcorr-results",
     extra_sinks=(CheckLags(network),),
+    velocity_km_s=network.velocity_km_s,
 )
