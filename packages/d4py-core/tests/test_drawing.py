@@ -34,3 +34,20 @@ def test_svg_and_png_render():
     assert render(graph, "svg").lstrip().startswith(b"<?xml")
     assert render(graph, "png").startswith(b"\x89PNG")
     assert graph._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_a_composite_mapped_to_a_port_its_pe_lacks_is_still_drawn():
+    from d4py import PortError, WorkflowGraph, build_plan
+    from d4py.drawing import to_dot
+    from d4py.testing.pes import Numbers, Pass
+
+    inner = WorkflowGraph()
+    producer, after = Numbers(1), Pass()
+    inner.connect(producer, "output", after, "input")
+    inner.inputmappings = {"input": (producer, "input")}  # Numbers has no input: dispel4py 1.x drew it anyway
+    outer = WorkflowGraph()
+    outer.connect(Numbers(1), "output", inner, "input")
+    dot = to_dot(outer)
+    assert "subgraph cluster_" in dot and f'-> "{producer.id}";' in dot
+    with pytest.raises(PortError, match=f"PE '{producer.id}' has no input 'input'"):
+        build_plan(outer)  # running it is refused, naming the PE and the port

@@ -28,9 +28,13 @@ def to_dot(graph: WorkflowGraph) -> str:
     _nodes(graph, lines, clusters, "  ")
     _, connections = graph.flatten_connections()
     for c in connections:
-        grouping = parse_grouping(c.target.inputconnections[c.input].get(GROUPING))
+        # A composite's mapping may name a port its PE never declared (dispel4py 1.x drew those too):
+        # draw the edge to the PE itself; running such a graph is refused by the plan, naming the port.
+        declared = c.target.inputconnections.get(c.input)
+        grouping = parse_grouping(declared.get(GROUPING) if declared is not None else None)
         label = "" if grouping.kind == "shuffle" else f' [label="{_escape(grouping.describe())}"]'
-        lines.append(f'  "{_escape(c.source.id)}":"out_{c.output}" -> "{_escape(c.target.id)}":"in_{c.input}"{label};')
+        target = f'"{_escape(c.target.id)}"' + (f':"in_{c.input}"' if declared is not None else "")
+        lines.append(f'  "{_escape(c.source.id)}":"out_{c.output}" -> {target}{label};')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from d4py._exceptions import CycleError, GraphError
+from d4py._exceptions import CycleError, GraphError, PortError
 from d4py.contracts import check_assignable, check_key_fits
 from d4py.graph import Connection, WorkflowGraph
 from d4py.groupings import SHUFFLE, Grouping, parse_grouping
@@ -227,6 +227,11 @@ def _index_pes(pes: list[GenericPE]) -> dict[str, GenericPE]:
 
 
 def _edge(index: int, c: Connection) -> Edge:
+    if c.input not in c.target.inputconnections:  # a composite's mapping named a port its PE lacks
+        valid = ", ".join(repr(port) for port in c.target.inputconnections) or "none"
+        raise PortError(
+            f"PE '{c.target.id}' has no input {c.input!r} (a composite maps one to it); its inputs: {valid}"
+        )
     spec = c.target.inputconnections[c.input].get(GROUPING)
     try:
         grouping = parse_grouping(spec)
