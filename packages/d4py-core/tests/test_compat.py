@@ -73,3 +73,63 @@ def test_a_users_own_module_under_dispel4py_new_is_found(tmp_path):
     done = _d4py(tmp_path, "uses_it.py", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["outputs"] == {"Sum0": {"output": [6]}}
+
+
+def _compat_modules():
+    from d4py import _compat
+
+    _compat.install()
+    import dispel4py.new.processor as processor
+    import dispel4py.workflow_graph as workflow_graph
+
+    return processor, workflow_graph
+
+
+def test_processor_reads_run_input_and_answers_about_roots_as_1x_did():
+    import argparse
+
+    from d4py.testing.pes import Numbers, Pass
+
+    processor, workflow_graph = _compat_modules()
+    graph = workflow_graph.WorkflowGraph()
+    source, sink = Numbers(2), Pass()
+    graph.connect(source, "output", sink, "input")
+    by_name = argparse.Namespace(file=None, data='{"Numbers": 7}', iter=1)
+    assert processor.create_inputs(by_name, graph) == {source.id: 7}
+    assert processor.create_inputs(argparse.Namespace(file=None, data=None, iter=3), graph) == {source.id: 3}
+    for bad in (argparse.Namespace(file=None, data="{oops", iter=1), argparse.Namespace(file="/no/such", data=None)):
+        try:
+            processor.create_inputs(bad, graph)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} was accepted")
+    roots = [node for node in graph.graph.nodes() if processor._is_root(node, graph)]
+    assert [node.getContainedObject() for node in roots] == [source]
+
+
+def test_processor_communications_route_as_their_groupings():
+    processor, _ = _compat_modules()
+    keyed = processor.GroupByCommunication(list(range(5)), "input", [0])
+    assert keyed.getDestination({"input": [{"a": 1}, "x"]}) == keyed.getDestination({"input": [{"a": 1}, 2]})
+    assert processor.AllToOneCommunication([3, 4]).getDestination(None) == [3]
+    assert processor.OneToAllCommunication([3, 4]).getDestination(None) == [3, 4]
+    turns = processor.ShuffleCommunication(1, [0, 1], [7, 8, 9])
+    assert [turns.getDestination(None) for _ in range(4)] == [[8], [9], [7], [8]]
+
+
+def test_dispel4py_graphs_check_ports_when_planned_and_number_pes_as_1x(monkeypatch):
+    from d4py import PortError, build_plan
+    from d4py.testing.pes import Numbers, Pass
+
+    _, workflow_graph = _compat_modules()
+    monkeypatch.setattr(workflow_graph.WorkflowNode, "node_counter", 0)  # as 1.x code resets it
+    graph = workflow_graph.WorkflowGraph()
+    source, sink = Numbers(1), Pass()
+    graph.connect(source, "output", sink, "inptu")  # 1.x accepted this at connect time
+    assert (source.id, sink.id) == ("Numbers0", "Pass1")
+    try:
+        build_plan(graph)
+    except PortError as error:
+        assert "PE 'Pass1' has no input 'inptu'; its inputs are: 'input'" in str(error)
+    else:
+        raise AssertionError("a missing port was planned")

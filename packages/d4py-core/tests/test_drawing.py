@@ -49,5 +49,5 @@ def test_a_composite_mapped_to_a_port_its_pe_lacks_is_still_drawn():
     outer.connect(Numbers(1), "output", inner, "input")
     dot = to_dot(outer)
     assert "subgraph cluster_" in dot and f'-> "{producer.id}";' in dot
-    with pytest.raises(PortError, match=f"PE '{producer.id}' has no input 'input'"):
+    with pytest.raises(PortError, match=f"PE '{producer.id}' has no input 'input'; its inputs are: none"):
         build_plan(outer)  # running it is refused, naming the PE and the port

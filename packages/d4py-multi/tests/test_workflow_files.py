@@ -38,3 +38,24 @@ def test_items_a_dispel4py_pe_writes_to_an_undeclared_output_come_back_from_work
     assert done.returncode == 0, done.stderr
     assert sorted(json.loads(done.stdout)["outputs"]["Loose1"]["extra"]) == [0, 10, 20, 30, 40, 50]
     assert "which it never declared" in done.stderr
+
+
+def test_multi_process_results_come_in_1x_s_layouts():
+    import argparse
+
+    from d4py import WorkflowGraph, _compat
+    from d4py.testing.pes import Add, Numbers
+
+    _compat.install()
+    from dispel4py.new.multi_process import STATUS_TERMINATED, process
+
+    graph = WorkflowGraph()
+    source, add = Numbers(4), Add(1)
+    graph.connect(source, "output", add, "input")
+    for simple, expected in ((False, (add.id, "output")), (True, ("SimpleProcessingPE", (add.id, "output")))):
+        results = process(graph, None, argparse.Namespace(num=2, simple=simple, results=True))
+        rows = []
+        while (row := results.get()) != STATUS_TERMINATED:
+            rows.append(row)
+        assert {row[:2] for row in rows} == {expected}
+        assert sorted(row[2] if not simple else row[2][0] for row in rows) == [1, 2, 3, 4]

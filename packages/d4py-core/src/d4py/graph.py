@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Union
@@ -12,13 +11,26 @@ import networkx as nx
 from d4py._exceptions import GraphError, PortError
 from d4py.pe import GenericPE
 
-__all__ = ["Connection", "WorkflowGraph"]
+__all__ = ["Connection", "PENumbers", "WorkflowGraph"]
 
 Node = Union[GenericPE, "WorkflowGraph"]
 
-# dispel4py numbered PEs with one counter per interpreter as they joined a graph;
-# ids such as "TestProducer0" appear in users' -d inputs, so d4py does the same.
-_pe_numbers = itertools.count()
+
+class PENumbers:
+    """The counter that numbers PEs as they join a graph: ids such as ``TestProducer0``.
+
+    dispel4py numbered PEs with one counter per interpreter, and ids appear in
+    users' ``-d`` inputs, so d4py does the same. dispel4py 1.x code resets it
+    as ``WorkflowNode.node_counter = 0``; that name is this class.
+    """
+
+    node_counter = 0
+
+    @classmethod
+    def take(cls) -> int:
+        number = cls.node_counter
+        cls.node_counter += 1
+        return number
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,7 @@ class WorkflowGraph:
         """Add a PE or composite to the graph (``connect`` does this for you)."""
         if isinstance(node, GenericPE):
             if not getattr(node, "_d4py_numbered", False):
-                node.id = f"{node.name}{next(_pe_numbers)}"
+                node.id = f"{node.name}{PENumbers.take()}"
                 node._d4py_numbered = True  # type: ignore[attr-defined]
         elif not isinstance(node, WorkflowGraph):
             raise GraphError(
@@ -123,6 +135,10 @@ class WorkflowGraph:
         for pe in pes:
             if id(pe) not in assigned:
                 assign(pe)
+
+    def getContainedObject(self) -> WorkflowGraph:  # noqa: N802 - dispel4py name
+        """This graph, as a node of another (dispel4py 1.x's nodes wrapped their PE or graph)."""
+        return self
 
     def getContainedObjects(self) -> list[Node]:  # noqa: N802 - dispel4py name
         """Return the nodes of this graph (dispel4py 1.x)."""

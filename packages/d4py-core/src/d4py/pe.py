@@ -148,6 +148,10 @@ class GenericPE:
         """Log a message tagged with this PE; usable anywhere, including ``__init__``."""
         logger.info("%s: %s", getattr(self, "id", type(self).__name__), msg)
 
+    def getContainedObject(self) -> GenericPE:  # noqa: N802 - dispel4py name
+        """This PE, as a node of a graph (dispel4py 1.x's nodes wrapped their PE)."""
+        return self
+
     # dispel4py 1.x type propagation hooks, kept so that overrides still resolve.
     def setInputTypes(self, types: dict[str, Any]) -> None:  # noqa: N802 - dispel4py name
         """Receive the declared types of the connected inputs (dispel4py 1.x)."""

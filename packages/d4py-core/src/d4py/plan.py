@@ -227,11 +227,12 @@ def _index_pes(pes: list[GenericPE]) -> dict[str, GenericPE]:
 
 
 def _edge(index: int, c: Connection) -> Edge:
-    if c.input not in c.target.inputconnections:  # a composite's mapping named a port its PE lacks
-        valid = ", ".join(repr(port) for port in c.target.inputconnections) or "none"
-        raise PortError(
-            f"PE '{c.target.id}' has no input {c.input!r} (a composite maps one to it); its inputs: {valid}"
-        )
+    # Ports are checked at connect(); a composite's mapping, or dispel4py 1.x code, may still name a missing one.
+    for pe, port, kind in ((c.source, c.output, "output"), (c.target, c.input, "input")):
+        ports = pe.outputconnections if kind == "output" else pe.inputconnections
+        if port not in ports:
+            valid = ", ".join(repr(name) for name in ports) or "none"
+            raise PortError(f"PE '{pe.id}' has no {kind} {port!r}; its {kind}s are: {valid}")
     spec = c.target.inputconnections[c.input].get(GROUPING)
     try:
         grouping = parse_grouping(spec)
