@@ -39,18 +39,29 @@ __all__ = [
 ]
 
 
-class AggregatePE(GenericPE):
-    """Keeps ``value``, one entry per index of the incoming tuples, and writes it at the end."""
+class _OneInOneOut(GenericPE):
+    """An ``input`` and an ``output`` port, as every aggregation PE of 1.x has."""
 
     INPUT_NAME = "input"
     OUTPUT_NAME = "output"
 
+    def __init__(self, grouping: str | None = None) -> None:
+        super().__init__()
+        self._add_input(self.INPUT_NAME, grouping=grouping)
+        self._add_output(self.OUTPUT_NAME)
+
+
+class _Fields(_OneInOneOut):
+    """Keeps ``value``, one entry per index of the incoming tuples."""
+
     def __init__(self, indexes: list[int] | None = None) -> None:
         super().__init__()
-        self._add_input(self.INPUT_NAME)
-        self._add_output(self.OUTPUT_NAME)
         self.indexes = [0] if indexes is None else list(indexes)
         self.value: list[Any] = [0] * len(self.indexes)
+
+
+class AggregatePE(_Fields):
+    """Aggregates fields ``indexes`` of every item into ``value`` and writes it at the end."""
 
     def _combine(self, inputs: dict[str, Any], merge: Callable[[Any, Any], Any]) -> None:
         item = inputs[self.INPUT_NAME]
@@ -60,18 +71,8 @@ class AggregatePE(GenericPE):
         self.write(self.OUTPUT_NAME, self.value)
 
 
-class ContinuousReducePE(GenericPE):
-    """Like AggregatePE, but writes ``value`` after every item; subclasses define ``_process(item)``."""
-
-    INPUT_NAME = "input"
-    OUTPUT_NAME = "output"
-
-    def __init__(self, indexes: list[int] | None = None) -> None:
-        super().__init__()
-        self._add_input(self.INPUT_NAME)
-        self._add_output(self.OUTPUT_NAME)
-        self.indexes = [0] if indexes is None else list(indexes)
-        self.value: list[Any] = [0] * len(self.indexes)
+class ContinuousReducePE(_Fields):
+    """Writes ``value`` after every item; subclasses define ``_process(item)`` to update it."""
 
     def process(self, inputs: dict[str, Any]) -> None:
         self._process(inputs[self.INPUT_NAME])
@@ -109,16 +110,11 @@ class MinPE(AggregatePE):
         self._combine(inputs, lambda best, value: value if best is None else min(best, value))
 
 
-class AverageParallelPE(GenericPE):
+class AverageParallelPE(_OneInOneOut):
     """Partial average of field ``index``: writes ``[average, count, sum]`` at the end."""
-
-    INPUT_NAME = "input"
-    OUTPUT_NAME = "output"
 
     def __init__(self, index: int = 0) -> None:
         super().__init__()
-        self._add_input(self.INPUT_NAME)
-        self._add_output(self.OUTPUT_NAME)
         self.index, self.sum, self.count = index, 0, 0
 
     def _process(self, inputs: dict[str, Any]) -> None:
@@ -130,16 +126,11 @@ class AverageParallelPE(GenericPE):
             self.write(self.OUTPUT_NAME, [self.sum / self.count, self.count, self.sum])
 
 
-class AverageReducePE(GenericPE):
+class AverageReducePE(_OneInOneOut):
     """Combines ``[average, count, sum]`` partials into the overall ``[average, count, sum]``."""
 
-    INPUT_NAME = "input"
-    OUTPUT_NAME = "output"
-
     def __init__(self) -> None:
-        super().__init__()
-        self._add_input(self.INPUT_NAME, grouping="global")
-        self._add_output(self.OUTPUT_NAME)
+        super().__init__(grouping="global")
         self.sum, self.count = 0, 0
 
     def _process(self, inputs: dict[str, Any]) -> None:
@@ -159,16 +150,11 @@ def _std_dev(count: int, total: float, squares: float) -> float:
     return math.sqrt(max(0.0, (count * squares - total * total) / (count * (count - 1))))
 
 
-class StdDevPE(GenericPE):
+class StdDevPE(_OneInOneOut):
     """Partial statistics of field ``index``: writes ``(std_dev, count, sum, sum_squared)`` at the end."""
-
-    INPUT_NAME = "input"
-    OUTPUT_NAME = "output"
 
     def __init__(self, index: int = 0) -> None:
         super().__init__()
-        self._add_input(self.INPUT_NAME)
-        self._add_output(self.OUTPUT_NAME)
         self.index, self.sum, self.sum_squared, self.count = index, 0, 0, 0
 
     def _process(self, inputs: dict[str, Any]) -> None:
@@ -183,16 +169,11 @@ class StdDevPE(GenericPE):
             self.write(self.OUTPUT_NAME, (deviation, self.count, self.sum, self.sum_squared))
 
 
-class StdDevReducePE(GenericPE):
+class StdDevReducePE(_OneInOneOut):
     """Combines ``(std_dev, count, sum, sum_squared)`` partials into the overall statistics, same layout."""
 
-    INPUT_NAME = "input"
-    OUTPUT_NAME = "output"
-
     def __init__(self) -> None:
-        super().__init__()
-        self._add_input(self.INPUT_NAME, grouping="global")
-        self._add_output(self.OUTPUT_NAME)
+        super().__init__(grouping="global")
         self.sum, self.sum_squared, self.count = 0, 0, 0
 
     def _process(self, inputs: dict[str, Any]) -> None:
