@@ -85,14 +85,19 @@ def plot_correlations(
         axes.set_xlim(*shown)
         axes.set_xlabel("lag (s)")
         if velocity_km_s:
-            reach = np.array([0.0, distances.max() * 1.05])
+            reach = np.array([0.0, _axis_top(distances)])
             for sign in (-1, 1):
                 axes.plot(sign * reach / velocity_km_s, reach, "--", color="0.35", linewidth=0.8)
-    wiggles.set_ylim(distances.max() * 1.05, 0)
+    wiggles.set_ylim(_axis_top(distances), 0)
     wiggles.set_ylabel("inter-station distance (km)")
     guide = f", dashed: {velocity_km_s:g} km/s" if velocity_km_s else ""
     figure.suptitle(f"{title}: {len(placed):,} pairs, {low:g}-{high:g} Hz{guide}")
     figure.savefig(path)
+
+
+def _axis_top(distances: np.ndarray) -> float:
+    """The far end of the distance axis: a little past the farthest pair (1 km when all are colocated)."""
+    return max(float(distances.max()) * 1.05, 1.0)
 
 
 def _band_passed(functions: np.ndarray, sampling_rate: float, band: tuple[float, float]) -> np.ndarray:
@@ -126,7 +131,7 @@ def _section(
 ) -> tuple[float, float]:
     """Every pair, stacked in distance bins; returns the lag range worth showing."""
     bins = min(SECTION_BINS, len(placed))
-    edges = np.linspace(0.0, distances.max() * 1.05, bins + 1)
+    edges = np.linspace(0.0, _axis_top(distances), bins + 1)
     which = np.clip(np.searchsorted(edges, distances, side="right") - 1, 0, bins - 1)
     # Each bin keeps, lag by lag, the value of largest magnitude among its pairs: averaging would cancel
     # pairs whose arrivals differ (their lag depends on the pair's azimuth, not on distance alone).
