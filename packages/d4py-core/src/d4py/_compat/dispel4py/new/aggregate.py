@@ -92,22 +92,28 @@ class SumPE(AggregatePE):
         self._combine(inputs, lambda total, value: total + value)
 
 
-class MaxPE(AggregatePE):
+class _ExtremePE(AggregatePE):
+    """Keeps, per field, the value ``_better`` chooses; None until the first item."""
+
     def __init__(self, indexes: list[int] | None = None) -> None:
         super().__init__(indexes)
         self.value = [None] * len(self.indexes)
 
-    def _process(self, inputs: dict[str, Any]) -> None:
-        self._combine(inputs, lambda best, value: value if best is None else max(best, value))
-
-
-class MinPE(AggregatePE):
-    def __init__(self, indexes: list[int] | None = None) -> None:
-        super().__init__(indexes)
-        self.value = [None] * len(self.indexes)
+    def _better(self, best: Any, value: Any) -> Any:
+        raise NotImplementedError
 
     def _process(self, inputs: dict[str, Any]) -> None:
-        self._combine(inputs, lambda best, value: value if best is None else min(best, value))
+        self._combine(inputs, lambda best, value: value if best is None else self._better(best, value))
+
+
+class MaxPE(_ExtremePE):
+    def _better(self, best: Any, value: Any) -> Any:
+        return max(best, value)
+
+
+class MinPE(_ExtremePE):
+    def _better(self, best: Any, value: Any) -> Any:
+        return min(best, value)
 
 
 class AverageParallelPE(_OneInOneOut):
