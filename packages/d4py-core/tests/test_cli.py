@@ -205,3 +205,42 @@ class Twice(Pass):
 graph = WorkflowGraph()
 graph.connect(Numbers(3), "output", Twice(), "input")
 """
+
+
+HELLO_COMMAND = """
+import argparse
+
+from d4py import UsageError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Greet someone."
+    parser.add_argument("name", metavar="NAME")
+    parser.set_defaults(handler=greet)
+
+
+def greet(args: argparse.Namespace) -> int:
+    if args.name == "nobody":
+        raise UsageError("NAME: give somebody's name")
+    print(f"hello {args.name}")
+    return 0
+"""
+
+
+def test_an_installed_package_adds_a_command_imported_only_when_typed(cli, tmp_path, monkeypatch):
+    (tmp_path / "d4py_hello.py").write_text(HELLO_COMMAND)
+    info = tmp_path / "d4py_hello-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: d4py-hello\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[d4py.commands]\nhello = d4py_hello:configure\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    assert cli("hello", "world").stdout == "hello world\n"
+    refused = cli("hello", "nobody")
+    assert refused.returncode == 2 and refused.stderr == "error: NAME: give somebody's name\n"
+    assert cli("hello").returncode == 2  # argparse: NAME is required
+    assert "Greet someone." in cli("hello", "--help").stdout
+    assert "Commands from installed packages: hello" in cli("--help").stdout
+    (tmp_path / "d4py_hello.py").write_text("raise ImportError('broken on purpose')")
+    assert cli("check", "wordfreq.py").returncode == 0  # other commands never import it
+    broken = cli("hello", "world")
+    assert broken.returncode == 1 and "the command 'hello' from d4py-hello failed to load" in broken.stderr

@@ -18,6 +18,7 @@ from typer.core import TyperArgument, TyperCommand
 from d4py.__about__ import __version__
 from d4py._exceptions import D4pyError, InputError, UsageError
 from d4py.backend import describe_options
+from d4py.cli.commands import plugin_commands, run_plugin_command
 from d4py.cli.progress import ProgressDisplay
 from d4py.cli.report import print_error, print_result, result_json
 from d4py.drawing import FORMATS, render
@@ -254,6 +255,18 @@ def plugins() -> None:
         out.print(table)
 
 
+CORE_COMMANDS = ("run", "check", "graph", "backends", "plugins")
+
+
 def main() -> None:
-    """Entry point of the ``d4py`` script."""
+    """Entry point of the ``d4py`` script: core's commands, or one an installed package adds."""
+    argv = sys.argv[1:]
+    if argv and not argv[0].startswith("-") and argv[0] not in CORE_COMMANDS:
+        entry = plugin_commands().get(argv[0])
+        if entry is not None:
+            sys.exit(run_plugin_command(entry, argv[1:]))
+    if not argv or "--help" in argv[:1]:
+        added = sorted(plugin_commands())
+        if added:
+            app.info.epilog = "Commands from installed packages: " + ", ".join(added)
     app()
