@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Union
 
-import networkx as nx
-
 from d4py._exceptions import GraphError, PortError
+from d4py.digraph import MultiDiGraph
 from d4py.pe import GenericPE
 
 __all__ = ["Connection", "PENumbers", "WorkflowGraph"]
@@ -51,7 +50,7 @@ class WorkflowGraph:
     """
 
     def __init__(self) -> None:
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.graph = MultiDiGraph()
         self.inputmappings: dict[str, tuple[Node, str]] = {}
         self.outputmappings: dict[str, tuple[Node, str]] = {}
         self.partitions: list[list[GenericPE]] | None = None
@@ -105,7 +104,7 @@ class WorkflowGraph:
     def flatten(self) -> None:
         """Replace composites by their contents, in place (dispel4py 1.x)."""
         pes, connections = self.flatten_connections()
-        self.graph = nx.MultiDiGraph()
+        self.graph = MultiDiGraph()
         self.graph.add_nodes_from(pes)
         for c in connections:
             self.graph.add_edge(c.source, c.target, output=c.output, input=c.input)

@@ -11,10 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from d4py._exceptions import CycleError, GraphError, PortError
 from d4py.contracts import check_assignable, check_key_fits
+from d4py.digraph import find_cycle, topological_order
 from d4py.graph import Connection, WorkflowGraph
 from d4py.groupings import SHUFFLE, Grouping, parse_grouping
 from d4py.inputs import RunInput, resolve_inputs
@@ -98,20 +97,12 @@ class Plan:
 
     def partition_cycle(self) -> list[int] | None:
         """Partitions that feed each other, if any (explicit ``graph.partitions`` can; fusing never does)."""
-        between = nx.DiGraph(list(self.partition_links()))
-        try:
-            return [source for source, _ in nx.find_cycle(between)]
-        except nx.NetworkXNoCycle:
-            return None
+        return find_cycle(range(len(self.partitions)), sorted(self.partition_links()))
 
     def flow_order(self) -> list[int]:
         """Partition numbers, upstream before downstream (in number order where partitions feed each other)."""
-        between = nx.DiGraph()
-        between.add_nodes_from(range(len(self.partitions)))
-        between.add_edges_from(self.partition_links())
-        if not nx.is_directed_acyclic_graph(between):
-            return list(range(len(self.partitions)))
-        return list(nx.lexicographical_topological_sort(between))
+        numbers = range(len(self.partitions))
+        return topological_order(numbers, sorted(self.partition_links())) or list(numbers)
 
     def expected_ends(self, pe_id: str, index: int) -> set[tuple[int, int]]:
         """The (edge, source instance) pairs whose end-of-stream instance ``index`` awaits."""
@@ -242,15 +233,13 @@ def _edge(index: int, c: Connection) -> Edge:
 
 
 def _topological_order(by_id: dict[str, GenericPE], edges: list[Edge]) -> list[str]:
-    digraph = nx.DiGraph()
-    digraph.add_nodes_from(by_id)
-    digraph.add_edges_from((e.source, e.target) for e in edges)
-    try:
-        cycle = nx.find_cycle(digraph)
-    except nx.NetworkXNoCycle:
-        position = {pe_id: i for i, pe_id in enumerate(by_id)}
-        return list(nx.lexicographical_topological_sort(digraph, key=position.__getitem__))
-    path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+    links = [(e.source, e.target) for e in edges]
+    position = {pe_id: i for i, pe_id in enumerate(by_id)}
+    order = topological_order(by_id, links, key=position.__getitem__)
+    if order is not None:
+        return order
+    cycle = find_cycle(by_id, links) or []
+    path = " -> ".join([*cycle, cycle[0]])
     raise CycleError(f"the graph has a cycle ({path}); d4py runs acyclic graphs only")
 
 
