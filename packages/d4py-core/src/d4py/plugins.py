@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
+from collections.abc import Collection
 from functools import cache
-from importlib import metadata
 from typing import Any, cast
 
 import pluggy
 
 from d4py import hookspecs
+from d4py.__about__ import __version__
 from d4py._exceptions import BackendNotFound, BackendUnavailable, PluginError
 from d4py.backend import Backend
+from d4py.entrypoints import EntryPoint, entry_points
 
 __all__ = [
     "BUILTIN_PLUGINS",
     "FIRST_PARTY_BACKENDS",
+    "PluginManager",
     "backend_registry",
     "check_available",
     "get_backend",
@@ -31,42 +35,59 @@ FIRST_PARTY_BACKENDS = {"multi": "d4py-multi", "mpi": "'d4py-mpi[mpich]'", "spar
 DISABLE_AUTOLOAD = "D4PY_DISABLE_PLUGIN_AUTOLOAD"
 
 
-def make_plugin_manager(autoload: bool | None = None) -> pluggy.PluginManager:
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager for the ``d4py`` hooks, remembering which entry point each plugin came from."""
+
+    def __init__(self) -> None:
+        super().__init__("d4py")
+        self.add_hookspecs(hookspecs)
+        self.origins: dict[str, EntryPoint] = {}
+
+    def load_entry_points(self, names: Collection[str] | None = None) -> None:
+        """Register the plugins of the ``d4py`` entry-point group (only ``names``, if given)."""
+        for entry in entry_points("d4py"):
+            if (names is not None and entry.name not in names) or self.has_plugin(entry.name):
+                continue
+            try:
+                plugin = entry.load()
+            except Exception as error:  # name the culprit: one broken plugin must not look like d4py's fault
+                raise PluginError(
+                    f"the d4py plugin {entry.name!r} from {entry.owner} failed to load: {type(error).__name__}: {error}"
+                ) from error
+            self.register(plugin, name=entry.name)
+            self.origins[entry.name] = entry
+
+
+def make_plugin_manager(autoload: bool | None = None) -> PluginManager:
     """Build a fresh plugin manager: built-ins, then entry points of group ``d4py``.
 
     Set ``D4PY_DISABLE_PLUGIN_AUTOLOAD`` to skip entry points (built-ins stay).
     """
-    import importlib
-
-    manager = pluggy.PluginManager("d4py")
-    manager.add_hookspecs(hookspecs)
+    manager = PluginManager()
     for name, module_name in BUILTIN_PLUGINS.items():
         manager.register(importlib.import_module(module_name), name=name)
     if autoload is None:
         autoload = not os.environ.get(DISABLE_AUTOLOAD)
     if autoload:
-        try:
-            manager.load_setuptools_entrypoints("d4py")
-        except Exception as error:  # a plugin that fails to import must not hide the others' names
-            raise PluginError(f"a d4py plugin failed to load: {type(error).__name__}: {error}") from error
+        manager.load_entry_points()
     manager.check_pending()
     return manager
 
 
 @cache
-def get_plugin_manager() -> pluggy.PluginManager:
+def get_plugin_manager() -> PluginManager:
     """The process-wide plugin manager, built on first use."""
     return make_plugin_manager()
 
 
-def _distribution(manager: pluggy.PluginManager, plugin: object) -> str:
-    for loaded, dist in manager.list_plugin_distinfo():
-        if loaded is plugin:
-            return f"{dist.project_name} {dist.version}"
-    return "d4py-core (built in)" if manager.get_name(plugin) in BUILTIN_PLUGINS else str(manager.get_name(plugin))
+def _distribution(manager: PluginManager, plugin: object) -> str:
+    name = str(manager.get_name(plugin))
+    if name in manager.origins:
+        return manager.origins[name].owner
+    return "d4py-core (built in)" if name in BUILTIN_PLUGINS else name
 
 
-def backend_registry(manager: pluggy.PluginManager | None = None) -> dict[str, type[Backend]]:
+def backend_registry(manager: PluginManager | None = None) -> dict[str, type[Backend]]:
     """Map each backend name to its class, rejecting missing or duplicate names."""
     manager = manager or get_plugin_manager()
     registry: dict[str, type[Backend]] = {}
@@ -84,7 +105,7 @@ def backend_registry(manager: pluggy.PluginManager | None = None) -> dict[str, t
     return registry
 
 
-def get_backend(name: str, manager: pluggy.PluginManager | None = None, available: bool = True) -> type[Backend]:
+def get_backend(name: str, manager: PluginManager | None = None, available: bool = True) -> type[Backend]:
     """Return the backend class called ``name``; with ``available``, one that can run here with default options."""
     registry = backend_registry(manager)
     try:
@@ -111,9 +132,9 @@ def check_available(backend: type[Backend], options: Any = None) -> None:
         raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {problem}")
 
 
-def plugin_versions(manager: pluggy.PluginManager | None = None) -> list[tuple[str, str]]:
+def plugin_versions(manager: PluginManager | None = None) -> list[tuple[str, str]]:
     """List (plugin name, distribution and version) for every registered plugin."""
     manager = manager or get_plugin_manager()
     rows = [(str(manager.get_name(p)), _distribution(manager, p)) for p in manager.get_plugins()]
-    core = f"d4py-core {metadata.version('d4py-core')}"
+    core = f"d4py-core {__version__}"
     return sorted((name, core if "built in" in dist else dist) for name, dist in rows)

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
-
-import pluggy
 
 from d4py._exceptions import PluginError
 
@@ -25,6 +22,7 @@ if TYPE_CHECKING:
     from d4py.observe import Observer
     from d4py.pe import GenericPE
     from d4py.plan import Plan
+    from d4py.plugins import PluginManager
     from d4py.runtime import InstanceInfo, Wrapper
 
 __all__ = ["INSTANCE_HOOKS", "PluginSet", "RunHooks"]
@@ -36,7 +34,7 @@ INSTANCE_HOOKS = frozenset({"d4py_wrap_process", "d4py_observe"})
 class RunHooks:
     """What a backend tells the run's plugins, and asks of them."""
 
-    def __init__(self, manager: pluggy.PluginManager, entry_points: tuple[str, ...] | None = None) -> None:
+    def __init__(self, manager: PluginManager, entry_points: tuple[str, ...] | None = None) -> None:
         self.manager = manager
         self.entry_points = entry_points if entry_points is not None else _entry_point_names(manager)
         self._counts: Callable[[], dict[str, int]] | None = None
@@ -122,16 +120,14 @@ class PluginSet:
         from d4py.plugins import make_plugin_manager
 
         manager = make_plugin_manager(autoload=False)
-        for point in metadata.entry_points(group="d4py"):
-            if point.name in self.entry_points and manager.get_plugin(point.name) is None:
-                manager.register(point.load(), name=point.name)
+        manager.load_entry_points(self.entry_points)
         for name, plugin in cloudpickle.loads(self.extra):
             manager.register(plugin, name=name)
         return RunHooks(manager, self.entry_points)
 
 
-def _entry_point_names(manager: pluggy.PluginManager) -> tuple[str, ...]:
-    return tuple(sorted(str(manager.get_name(plugin)) for plugin, _ in manager.list_plugin_distinfo()))
+def _entry_point_names(manager: PluginManager) -> tuple[str, ...]:
+    return tuple(sorted(manager.origins))
 
 
 def _is_builtin(name: str | None) -> bool:
@@ -140,5 +136,5 @@ def _is_builtin(name: str | None) -> bool:
     return name in BUILTIN_PLUGINS
 
 
-def _callers(manager: pluggy.PluginManager, hook: str) -> bool:
+def _callers(manager: PluginManager, hook: str) -> bool:
     return bool(getattr(manager.hook, hook).get_hookimpls())

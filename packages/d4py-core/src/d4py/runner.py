@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pluggy
-
 from d4py._exceptions import UsageError
 from d4py.backend import Backend, RunResult, parse_options
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
 from d4py.plan import Plan, build_plan
-from d4py.plugins import check_available, get_backend, get_plugin_manager
+from d4py.plugins import PluginManager, check_available, get_backend, get_plugin_manager
 from d4py.runhooks import RunHooks
 
 __all__ = ["check_capabilities", "run"]
@@ -27,7 +25,7 @@ def run(
     options: Sequence[str] | Any = (),
     check_types: bool = False,
     plugins: Sequence[object] = (),
-    plugin_manager: pluggy.PluginManager | None = None,
+    plugin_manager: PluginManager | None = None,
 ) -> RunResult:
     """Run ``graph`` and return the items of its unconnected outputs.
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from d4py._exceptions import D4pyError, PluginError
+from d4py.entrypoints import EntryPoint, entry_points
 
 __all__ = ["COMMANDS_GROUP", "plugin_commands", "run_plugin_command"]
 
@@ -43,13 +43,12 @@ def plugin_commands() -> dict[str, EntryPoint]:
 def command_parser(entry: EntryPoint) -> argparse.ArgumentParser:
     """Import a plugin command and build its parser, naming the distribution if that fails."""
     parser = argparse.ArgumentParser(prog=f"d4py {entry.name}")
-    owner = entry.dist.name if entry.dist else entry.value
     try:
         configure: Any = entry.load()
         configure(parser)
     except Exception as error:
         problem = f"{type(error).__name__}: {error}"
-        raise PluginError(f"the command {entry.name!r} from {owner} failed to load: {problem}") from error
+        raise PluginError(f"the command {entry.name!r} from {entry.distribution} failed to load: {problem}") from error
     return parser
 
 
