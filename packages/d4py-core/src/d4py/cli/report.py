@@ -1,19 +1,20 @@
-"""How results and errors are shown on the terminal."""
+"""How results and errors are shown on the terminal: plain lines, in colour on a terminal."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+import os
+from typing import TYPE_CHECKING, Any, TextIO
 
 from d4py._exceptions import D4pyError, PEFailure, describe_item
-from d4py.backend import RunResult
+
+if TYPE_CHECKING:
+    from d4py.backend import RunResult
 
 __all__ = ["print_error", "print_result", "result_json"]
 
 SHOWN_ITEMS = 20
+_STYLES = {"bold": "1", "dim": "2", "red": "1;31"}
 
 
 def result_json(result: RunResult) -> str:
@@ -27,28 +28,33 @@ def result_json(result: RunResult) -> str:
     return json.dumps(document, default=repr, indent=2)
 
 
-def print_result(result: RunResult, console: Console) -> None:
+def print_result(result: RunResult, stream: TextIO) -> None:
     """Print the collected outputs, one item a line (the first few per port), then a summary."""
+    lines = []
     for pe_id, ports in result.outputs.items():
         for port, items in ports.items():
-            console.print(f"[bold]{escape(pe_id)}.{escape(port)}[/] ({len(items):,} items)", highlight=False)
-            for item in items[:SHOWN_ITEMS]:
-                console.print(f"  {escape(describe_item(item))}", highlight=False, soft_wrap=True)
+            lines.append(f"{_styled(f'{pe_id}.{port}', 'bold', stream)} ({len(items):,} items)")
+            lines.extend(f"  {describe_item(item)}" for item in items[:SHOWN_ITEMS])
             if len(items) > SHOWN_ITEMS:
-                console.print(f"  [dim]… {len(items) - SHOWN_ITEMS:,} more (use --json for all)[/]", highlight=False)
+                lines.append(_styled(f"  … {len(items) - SHOWN_ITEMS:,} more (use --json for all)", "dim", stream))
     total = sum(result.counts.values())
-    console.print(
-        f"[dim]{result.backend}: {len(result.counts)} PEs processed {total:,} items in {result.wall_time:.3f} s[/]",
-        highlight=False,
-    )
+    summary = f"{result.backend}: {len(result.counts)} PEs processed {total:,} items in {result.wall_time:.3f} s"
+    lines.append(_styled(summary, "dim", stream))
+    stream.write("\n".join(lines) + "\n")
 
 
-def print_error(error: BaseException, console: Console, verbose: bool = False) -> None:
+def print_error(error: BaseException, stream: TextIO, verbose: bool = False) -> None:
     """Print a d4py error as one line, with the PE's traceback for a failed PE."""
-    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-    if isinstance(error, PEFailure) and error.traceback_text:
-        console.print(escape(error.traceback_text.rstrip()), highlight=False, soft_wrap=True)
-    elif verbose and isinstance(error, D4pyError):
-        text: Any = getattr(error, "traceback_text", "")
-        if text:
-            console.print(escape(text.rstrip()), highlight=False, soft_wrap=True)
+    print(f"{_styled('error:', 'red', stream)} {error}", file=stream)
+    text: Any = ""
+    if isinstance(error, PEFailure) or (verbose and isinstance(error, D4pyError)):
+        text = getattr(error, "traceback_text", "")
+    if text:
+        print(text.rstrip(), file=stream)
+
+
+def _styled(text: str, style: str, stream: TextIO) -> str:
+    """``text`` in a terminal style when ``stream`` is a terminal and colour is not turned off (NO_COLOR)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb" or not stream.isatty():
+        return text
+    return f"\033[{_STYLES[style]}m{text}\033[0m"
