@@ -22,7 +22,9 @@ from d4py.hosting import (
     Batch,
     HostTransport,
     Outbox,
+    ReceivedBuffers,
     RunCollector,
+    SentBuffers,
     WorkerSettings,
     decode,
     encode,
@@ -62,10 +64,11 @@ class QueueBackend(Backend):
         for worker in workers:
             worker.start()
         collector = RunCollector(plan, hooks, range(len(workers)))
+        received = ReceivedBuffers()
         try:
             while not collector.done:
                 try:
-                    collector.handle(decode(*driver.get(timeout=0.5)))
+                    collector.handle(decode(*driver.get(timeout=0.5), received))
                 except queue.Empty:
                     dead = [n for n in collector.pending if workers[n].exitcode is not None]
                     if dead and driver.empty():
@@ -77,9 +80,9 @@ class QueueBackend(Backend):
         return collector.result(self.name, started)
 
 
-def _sender(box: Any) -> Callable[[Batch], None]:
-    def send(batch: Batch) -> None:
-        frame, raws = encode(batch)
+def _sender(box: Any) -> Callable[[Batch, SentBuffers], None]:
+    def send(batch: Batch, sent: SentBuffers) -> None:
+        frame, raws = encode(batch, sent)  # an array this process sent the destination before is named, not sent
         box.put((frame, [bytearray(raw) for raw in raws]))  # a queue pickles what it carries
 
     return send
@@ -87,17 +90,18 @@ def _sender(box: Any) -> Callable[[Batch], None]:
 
 def _work(number: int, settings: WorkerSettings, options: QueueOptions, inboxes: list[Any], driver: Any) -> None:
     """One process of the layout: start as core says, host this process's slots, then serve the inbox."""
-    to_driver = Outbox(_sender(driver), options)
+    to_driver = Outbox.framing(_sender(driver), options)
     try:
         worker = start_worker(settings)
-        outboxes = [Outbox(_sender(box), options) for box in inboxes]
+        outboxes = [Outbox.framing(_sender(box), options) for box in inboxes]
+        received = ReceivedBuffers()  # what the senders asked this process to keep
         transport = HostTransport(worker.plan, outboxes.__getitem__, to_driver)
         host = worker.host(worker.plan.layout[number], transport, number)
         host.start()
         host.run_roots()
         while not host.finished:
             transport.flush()
-            host.dispatch(decode(*inboxes[number].get()))
+            host.dispatch(decode(*inboxes[number].get(), received))
         transport.flush()
         to_driver.put(host.done())
     except BaseException as error:

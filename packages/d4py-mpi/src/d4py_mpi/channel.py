@@ -21,7 +21,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from d4py.hosting import Batch, buffer_sizes, decode, encode
+from d4py.hosting import Batch, ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode
 
 __all__ = ["Channel", "Pause"]
 
@@ -50,10 +50,14 @@ class Channel:
         self.comm, self.in_flight = comm, in_flight
         # Per destination: the requests of each batch not yet taken, with the memory they send from.
         self.pending: dict[int, deque[tuple[list[MPI.Request], list[Any]]]] = defaultdict(deque)
+        self.received = ReceivedBuffers()  # what senders asked this rank to keep
 
-    def send(self, dest: int, batch: Batch) -> None:
-        """Send one batch to rank ``dest``; waits while ``in_flight`` batches there are not yet taken."""
-        frame, raws = encode(batch)
+    def send(self, dest: int, batch: Batch, sent: SentBuffers | None = None) -> None:
+        """Send one batch to rank ``dest``; waits while ``in_flight`` batches there are not yet taken.
+
+        ``sent``: what this rank sent ``dest`` before (MPI delivers one sender's batches in order).
+        """
+        frame, raws = encode(batch, sent)
         queue = self.pending[dest]
         self._settle(queue, self.in_flight - 1)
         requests = [self.comm.Issend([frame, MPI.BYTE], dest, _BATCH)]
@@ -73,7 +77,7 @@ class Channel:
             buffer = bytearray(size)
             self.comm.Recv([buffer, MPI.BYTE], source, _BUFFER)
             buffers.append(buffer)
-        return source, decode(frame, buffers)
+        return source, decode(frame, buffers, self.received)
 
     def wait_receive(self) -> tuple[int, Batch]:
         """The next batch from any rank, waiting for it."""

@@ -24,7 +24,17 @@ from mpi4py import MPI
 
 from d4py._exceptions import UsageError
 from d4py.backend import RunResult
-from d4py.hosting import FAILED, Batch, HostTransport, Outbox, RunCollector, Worker, portable_error, start_worker
+from d4py.hosting import (
+    FAILED,
+    Batch,
+    HostTransport,
+    Outbox,
+    RunCollector,
+    SentBuffers,
+    Worker,
+    portable_error,
+    start_worker,
+)
 from d4py.runhooks import RunHooks
 from d4py_mpi.channel import Channel, Pause
 from d4py_mpi.launch import Job
@@ -82,10 +92,11 @@ def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
 
         def outbox_for(process: int) -> Outbox:
             if process not in outboxes:
-                outboxes[process] = Outbox(_sender(channel, process + 1), job.options)
+                outboxes[process] = Outbox.framing(_sender(channel, process + 1), job.options)
             return outboxes[process]
 
-        transport = HostTransport(worker.plan, outbox_for, Outbox(_sender(channel, COORDINATOR), job.options))
+        to_driver = Outbox.framing(_sender(channel, COORDINATOR), job.options)
+        transport = HostTransport(worker.plan, outbox_for, to_driver)
         host = worker.host(worker.plan.layout[rank - 1], transport, rank)
         host.start()
         host.run_roots()
@@ -108,8 +119,8 @@ def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
             pause.wait()
 
 
-def _sender(channel: Channel, rank: int) -> Callable[[Batch], None]:
-    return lambda batch: channel.send(rank, batch)
+def _sender(channel: Channel, rank: int) -> Callable[[Batch, SentBuffers], None]:
+    return lambda batch, sent: channel.send(rank, batch, sent)
 
 
 def abort_at_exit(comm: MPI.Intracomm, code: int) -> None:

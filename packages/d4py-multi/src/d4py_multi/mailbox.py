@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from d4py.hosting import buffer_sizes, decode, encode
+from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode
 
 _Message = tuple[bytes, list[bytearray]]  # a frame and its out-of-band buffers
 
@@ -31,10 +31,16 @@ class Mailbox:
         self.reader, self.writer = context.Pipe(duplex=False)
         self.lock = context.Lock()
         self.read_lock = context.Lock() if shared else None
+        self._received = ReceivedBuffers()  # what senders asked the reading process to keep
 
-    def send(self, batch: list[Any]) -> None:
-        """Send one batch; blocks while the reader is behind."""
-        frame, raws = encode(batch)
+    @property
+    def shared(self) -> bool:
+        """Whether readers take turns (a pool): then none of them can keep what a sender sent before."""
+        return self.read_lock is not None
+
+    def send(self, batch: list[Any], sent: SentBuffers | None = None) -> None:
+        """Send one batch (framed with what this process ``sent`` here before); blocks while the reader is behind."""
+        frame, raws = encode(batch, sent)
         with self.lock:
             self.writer.send_bytes(frame)
             for raw in raws:
@@ -42,7 +48,11 @@ class Mailbox:
 
     def receive(self) -> list[Any]:
         """Receive one batch, waiting for it."""
-        return _decode(self.read())
+        return self.decode(self.read())
+
+    def decode(self, message: _Message) -> list[Any]:
+        """The batch of a message read off this mailbox, in the reading process."""
+        return decode(*message, self._received)
 
     def read(self) -> _Message:
         """Read one message off the pipe, waiting for it, without unpickling it."""
@@ -107,7 +117,7 @@ class ReadAhead:
                 raise message
             self.held -= _size(message)
             self.changed.notify()
-        return _decode(message)
+        return self.mailbox.decode(message)
 
     def _read(self) -> None:
         while True:
@@ -128,7 +138,3 @@ class ReadAhead:
 def _size(message: _Message) -> int:
     frame, buffers = message
     return len(frame) + sum(len(buffer) for buffer in buffers)
-
-
-def _decode(message: _Message) -> list[Any]:
-    return decode(*message)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
 
-from d4py.hosting import END, FIRST_BACKEND_KIND, ITEM, Batch
+from d4py.hosting import END, FIRST_BACKEND_KIND, ITEM, Batch, SentBuffers
 from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
 
@@ -40,17 +40,19 @@ class Pool:
     depth: Synchronized[int]
 
 
-def counting(send: Callable[[Batch], None], depth: Synchronized[int]) -> Callable[[Batch], None]:
+def counting(
+    send: Callable[[Batch, SentBuffers], None], depth: Synchronized[int]
+) -> Callable[[Batch, SentBuffers], None]:
     """Wrap ``send`` so that a pool's pending count grows by the items of each batch first.
 
     Counted before sending, so the pool workers' decrements never take it below zero.
     """
 
-    def send_counted(batch: Batch) -> None:
+    def send_counted(batch: Batch, sent: SentBuffers) -> None:
         items = sum(1 for message in batch if message[0] == ITEM)
         with depth.get_lock():
             depth.value += items
-        send(batch)
+        send(batch, sent)
 
     return send_counted
 

@@ -54,10 +54,11 @@ class _PipeTransport(HostTransport):
     """Core's host transport over mailboxes, plus dynamic mode's shared pool queues."""
 
     def __init__(self, spec: WorkerSpec, plan: Plan) -> None:
-        outboxes = {number: Outbox(box.send, spec.options) for number, box in enumerate(spec.mailboxes)}
-        super().__init__(plan, outboxes.__getitem__, Outbox(spec.driver.send, spec.options), spec.layout)
+        outboxes = {number: Outbox.framing(box.send, spec.options) for number, box in enumerate(spec.mailboxes)}
+        super().__init__(plan, outboxes.__getitem__, Outbox.framing(spec.driver.send, spec.options), spec.layout)
         self.pool_outboxes = {
-            p: Outbox(counting(pool.queue.send, pool.depth), spec.options) for p, pool in spec.pools.items()
+            p: Outbox.framing(counting(pool.queue.send, pool.depth), spec.options, keep=False)
+            for p, pool in spec.pools.items()
         }
         self.outboxes[:0] = self.pool_outboxes.values()
         self.pool_copy = spec.control is not None

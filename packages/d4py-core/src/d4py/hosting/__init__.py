@@ -13,6 +13,8 @@ else is here, shared by every such backend:
 - :mod:`~d4py.hosting.outbox`: :class:`Outbox` batching (its limits are the
   :class:`~d4py.backend.BatchOptions` a backend's options inherit);
 - :mod:`~d4py.hosting.framing`: a batch as a pickle-5 frame plus raw buffers;
+- :mod:`~d4py.hosting.repeats`: :class:`SentBuffers` and :class:`ReceivedBuffers`, so a large
+  array written again crosses to a destination once;
 - :mod:`~d4py.hosting.messages`: the message kinds;
 - :mod:`~d4py.hosting.collector`: the driver's :class:`RunCollector`.
 
@@ -36,6 +38,7 @@ from d4py.hosting.messages import (
     Message,
 )
 from d4py.hosting.outbox import Outbox, approximate_size
+from d4py.hosting.repeats import ReceivedBuffers, SentBuffers
 from d4py.hosting.startup import (
     Worker,
     WorkerSettings,
@@ -61,7 +64,9 @@ __all__ = [
     "Outbox",
     "OutputCollector",
     "ProcessHost",
+    "ReceivedBuffers",
     "RunCollector",
+    "SentBuffers",
     "Worker",
     "WorkerSettings",
     "approximate_size",

@@ -2,8 +2,11 @@
 
 Pickle protocol 5 leaves contiguous buffers (NumPy arrays, any buffer that
 supports it) out of the pickle: they travel as they are, each after the
-frame, and arrive in fresh writable buffers. The frame starts with the count
-and sizes of those buffers, so a receiver knows what to read next. Every
+frame, and arrive in fresh writable buffers. The frame starts with the sender's
+token, then for each buffer how it travels and its size, then the keys the
+receiver may forget, so a receiver knows what to read next. With a
+:class:`~d4py.hosting.repeats.SentBuffers` per destination, a large buffer sent
+before is named instead of sent again (:mod:`d4py.hosting.repeats`). Every
 transport (pipes, MPI messages) frames batches this way.
 """
 
@@ -13,29 +16,65 @@ import pickle
 import struct
 
 from d4py.hosting.messages import Batch
+from d4py.hosting.repeats import INLINE, REPEAT, ReceivedBuffers, SentBuffers
 
 __all__ = ["buffer_sizes", "decode", "encode"]
 
-_COUNT = struct.Struct("!I")
+_HEAD = struct.Struct("!QII")  # sender token, buffers, forgotten keys
+_SLOT = struct.Struct("!BQQ")  # how the buffer travels, its key, its size
+_KEY = struct.Struct("!Q")
 
 
-def encode(batch: Batch) -> tuple[bytes, list[memoryview]]:
+def encode(batch: Batch, sent: SentBuffers | None = None) -> tuple[bytes, list[memoryview]]:
     """The frame of ``batch`` and the raw buffers to send after it, in order."""
     buffers: list[pickle.PickleBuffer] = []
     payload = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
-    raws = [buffer.raw() for buffer in buffers]
-    header = _COUNT.pack(len(raws)) + struct.pack(f"!{len(raws)}Q", *(raw.nbytes for raw in raws))
-    return header + payload, raws
+    slots, raws = [], []
+    for buffer in buffers:
+        raw = buffer.raw()
+        kind, key = sent.slot(raw) if sent is not None else (INLINE, 0)
+        slots.append(_SLOT.pack(kind, key, raw.nbytes))
+        if kind != REPEAT:
+            raws.append(raw)
+    forgotten = sent.forgotten if sent is not None else []
+    head = _HEAD.pack(sent.token if sent is not None else 0, len(slots), len(forgotten))
+    frame = b"".join([head, *slots, *(_KEY.pack(key) for key in forgotten), payload])
+    forgotten.clear()
+    return frame, raws
+
+
+def _read_slots(frame: bytes | bytearray | memoryview) -> tuple[int, list[tuple[int, int, int]], list[int], int]:
+    token, count, forgets = _HEAD.unpack_from(frame)
+    at = _HEAD.size
+    slots = [_SLOT.unpack_from(frame, at + n * _SLOT.size) for n in range(count)]
+    at += count * _SLOT.size
+    keys = [_KEY.unpack_from(frame, at + n * _KEY.size)[0] for n in range(forgets)]
+    return token, slots, keys, at + forgets * _KEY.size
 
 
 def buffer_sizes(frame: bytes | bytearray | memoryview) -> tuple[int, ...]:
     """The sizes of the buffers that follow ``frame``."""
-    (count,) = _COUNT.unpack_from(frame)
-    return struct.unpack_from(f"!{count}Q", frame, _COUNT.size)
+    _, slots, _, _ = _read_slots(frame)
+    return tuple(size for kind, _, size in slots if kind != REPEAT)
 
 
-def decode(frame: bytes | bytearray | memoryview, buffers: list[bytearray]) -> Batch:
-    """The batch of ``frame``, given the buffers that followed it."""
-    start = _COUNT.size + 8 * len(buffers)
-    batch: Batch = pickle.loads(memoryview(frame)[start:], buffers=buffers)
+def decode(
+    frame: bytes | bytearray | memoryview, buffers: list[bytearray], received: ReceivedBuffers | None = None
+) -> Batch:
+    """The batch of ``frame``, given the buffers that followed it (and what its sender sent before)."""
+    token, slots, forgotten, start = _read_slots(frame)
+    following = iter(buffers)
+    items: list[bytearray] = []
+    for kind, key, _ in slots:
+        if kind == INLINE:
+            items.append(next(following))
+        elif received is None:
+            raise ValueError("a frame that repeats or keeps buffers needs the receiver's ReceivedBuffers")
+        elif kind == REPEAT:
+            items.append(received.repeat(token, key))
+        else:
+            items.append(received.keep(token, key, next(following)))
+    if forgotten and received is not None:
+        received.forget(token, forgotten)
+    batch: Batch = pickle.loads(memoryview(frame)[start:], buffers=items)
     return batch

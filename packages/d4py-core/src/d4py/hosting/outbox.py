@@ -13,6 +13,7 @@ from typing import Any
 
 from d4py.backend import BatchOptions
 from d4py.hosting.messages import Batch, Message
+from d4py.hosting.repeats import SentBuffers
 
 __all__ = ["Outbox", "approximate_size"]
 
@@ -47,20 +48,39 @@ def _buffer_size(item: Any) -> int:
 
 
 class Outbox:
-    """Collects messages for one destination and sends them in batches."""
+    """Collects messages for one destination and sends them in batches.
 
-    def __init__(self, send: Callable[[Batch], None], options: BatchOptions) -> None:
+    With ``sent`` (what this process has sent to the destination), the arrays
+    in an item are frozen as it is queued, and ``send`` frames batches with
+    ``encode(batch, sent)`` so that an array written again crosses once
+    (:meth:`framing`).
+    """
+
+    def __init__(self, send: Callable[[Batch], None], options: BatchOptions, sent: SentBuffers | None = None) -> None:
         self.send = send
+        self.sent = sent
         self.max_items, self.max_bytes, self.max_age = options.batch_items, options.batch_bytes, options.flush_ms / 1000
         self.batch: Batch = []
         self.size = 0
         self.started = 0.0
+
+    @classmethod
+    def framing(cls, send: Callable[[Batch, SentBuffers], None], options: BatchOptions, keep: bool = True) -> Outbox:
+        """An outbox for a destination reached with ``send(batch, sent)``; ``keep=False`` for one whose readers
+        take turns (a pool), which cannot keep what was sent before."""
+        sent = SentBuffers(options.keep_bytes if keep else 0)
+        return cls(lambda batch: send(batch, sent), options, sent)
 
     def put(self, message: Message, size: int = 0) -> None:
         """Queue one message; send the batch when it is full or old enough."""
         batch = self.batch
         if not batch:
             self.started = time.monotonic()
+        if size and self.sent is not None:
+            item = message[-1]
+            frozen = self.sent.freeze(item)
+            if frozen is not item:
+                message = (*message[:-1], frozen)
         batch.append(message)
         self.size += size
         if (

@@ -317,6 +317,22 @@ class BackendContract:
         ((count, value, _),) = result.output(total.id)
         assert (count, value) == (6, float(sum(2 * i * 131072 for i in range(6))))
 
+    def test_a_buffer_refilled_for_every_write_gives_each_item_as_written(self) -> None:
+        pytest.importorskip("numpy")
+        graph = WorkflowGraph()
+        source, total = p.Arrays(count=8, size=32768, refill=True), p.Summary(grouping="global")
+        graph.connect(source, "output", total, "input")
+        ((count, value, _),) = self.run(graph).output(total.id)
+        assert (count, value) == (8, float(sum(i * 32768 for i in range(8))))
+
+    def test_arrays_written_in_many_items_arrive_whole_in_each(self) -> None:
+        pytest.importorskip("numpy")
+        graph = WorkflowGraph()
+        source, sums = p.Pairs(stations=8, size=32768), p.PairSums(numprocesses=2)
+        graph.connect(source, "output", sums, "input")
+        pairs = [(a, b) for a in range(8) for b in range(a + 1, 8)]
+        assert_same_items(self.run(graph).output(sums.id), [(a, b, float((a + b) * 32768)) for a, b in pairs])
+
     def test_a_long_stream(self) -> None:
         graph = WorkflowGraph()
         source, add, total = p.Numbers(100_000), p.Add(1), p.Summary(grouping="global")

@@ -192,17 +192,56 @@ class Echo(GenericPE):
 
 
 class Arrays(ProducerPE):
-    """Write ``count`` float64 arrays of ``size`` elements, the i-th filled with i."""
+    """Write ``count`` float64 arrays of ``size`` elements, the i-th filled with i.
 
-    def __init__(self, count: int, size: int) -> None:
+    With ``refill``, one buffer is filled again before each write, as a PE reading records into it would.
+    """
+
+    def __init__(self, count: int, size: int, refill: bool = False) -> None:
         super().__init__()
-        self.count, self.size = count, size
+        self.count, self.size, self.refill = count, size, refill
 
     def _process(self, inputs: dict[str, Any]) -> None:
         import numpy as np
 
+        buffer = np.empty(self.size)
         for i in range(self.count):
-            self.write("output", np.full(self.size, float(i)))
+            if self.refill:
+                buffer[:] = float(i)
+                self.write("output", buffer)
+            else:
+                self.write("output", np.full(self.size, float(i)))
+
+
+class Pairs(ProducerPE):
+    """Write ``(a, b, array_a, array_b)`` for every pair of ``stations`` arrays, the i-th filled with i.
+
+    Each array is in ``stations - 1`` items, as spectra are when a PE forms every station pair.
+    """
+
+    def __init__(self, stations: int, size: int) -> None:
+        super().__init__()
+        self.stations, self.size = stations, size
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        import numpy as np
+
+        arrays = [np.full(self.size, float(i)) for i in range(self.stations)]
+        for a in range(self.stations):
+            for b in range(a + 1, self.stations):
+                self.write("output", (a, b, arrays[a], arrays[b]))
+
+
+class PairSums(IterativePE):
+    """Return ``(a, b, sum of both arrays)`` for each pair."""
+
+    def __init__(self, numprocesses: int = 1) -> None:
+        super().__init__()
+        self.numprocesses = numprocesses
+
+    def _process(self, data: Any) -> Any:
+        a, b, first, second = data
+        return (a, b, float(first.sum() + second.sum()))
 
 
 class Blocks(IterativePE):

@@ -1,0 +1,108 @@
+"""Arrays leave a process as written, and one written again crosses to a destination once."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from d4py.backend import BatchOptions
+from d4py.hosting import ITEM, Outbox, ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode
+
+np = pytest.importorskip("numpy")
+
+SPECTRUM = 16385 * 2  # float64s: 256 KiB, as in the xcorr workflow
+
+
+class Link:
+    """One sender's outbox to one receiver, with the bytes each frame carried."""
+
+    def __init__(self, keep_bytes: int = 64 << 20) -> None:
+        self.carried: list[int] = []
+        self.received = ReceivedBuffers()
+        self.items: list[object] = []
+        options = BatchOptions(batch_items=1, keep_bytes=keep_bytes)  # a batch per item: every write crosses
+        self.outbox = Outbox.framing(self.send, options)
+
+    def send(self, batch, sent: SentBuffers) -> None:
+        frame, raws = encode(batch, sent)
+        self.carried.append(sum(buffer_sizes(frame)))
+        self.items += [message[3] for message in decode(frame, [bytearray(raw) for raw in raws], self.received)]
+
+    def write(self, item: object) -> None:
+        self.outbox.put((ITEM, 0, 0, item), 1)
+
+
+def test_an_array_written_again_unchanged_crosses_once_and_each_item_gets_its_own_copy():
+    link, spectrum = Link(), np.random.default_rng(1).random(SPECTRUM)
+    for other in range(3):
+        link.write((0, other, spectrum))
+    assert link.carried == [spectrum.nbytes, 0, 0]
+    arrays = [item[2] for item in link.items]
+    assert all(np.array_equal(array, spectrum) for array in arrays)
+    arrays[0][:] = 0  # a receiving PE may change what it got: the next items are not affected
+    assert np.array_equal(arrays[1], spectrum) and arrays[1].flags.writeable
+
+
+def test_a_buffer_filled_again_before_its_batch_leaves_arrives_as_it_was_written():
+    options = BatchOptions(batch_items=10, keep_bytes=64 << 20)
+    batches = []
+    outbox = Outbox.framing(lambda batch, sent: batches.append(encode(batch, sent)), options)
+    buffer = np.zeros(SPECTRUM)
+    for value in range(3):
+        buffer[:] = value  # a PE that reuses one buffer for every item it writes
+        outbox.put((ITEM, 0, 0, buffer), buffer.nbytes)
+    outbox.flush()
+    ((frame, raws),) = batches
+    received = decode(frame, [bytearray(raw) for raw in raws], ReceivedBuffers())
+    assert [float(message[3][0]) for message in received] == [0.0, 1.0, 2.0]
+
+
+def test_a_changed_array_is_sent_again():
+    link, spectrum = Link(), np.zeros(SPECTRUM)
+    link.write(spectrum)
+    spectrum[7] = 1.0
+    link.write(spectrum)
+    link.write(spectrum)
+    assert link.carried == [spectrum.nbytes, spectrum.nbytes, 0]
+    assert [float(item[7]) for item in link.items] == [0.0, 1.0, 1.0]
+
+
+def test_past_keep_bytes_the_oldest_are_forgotten_at_both_ends():
+    link = Link(keep_bytes=2 * SPECTRUM * 8)
+    spectra = [np.full(SPECTRUM, float(n)) for n in range(3)]
+    for spectrum in [*spectra, spectra[2], spectra[0]]:
+        link.write(spectrum)
+    size = spectra[0].nbytes
+    assert link.carried == [size, size, size, 0, size]  # the first was forgotten to keep the third
+    assert len(link.received.kept) <= 2
+    assert [float(item[0]) for item in link.items] == [0.0, 1.0, 2.0, 2.0, 0.0]
+
+
+def test_an_array_the_pe_dropped_is_forgotten():
+    link = Link()
+    spectrum = np.ones(SPECTRUM)
+    link.write(spectrum)
+    del spectrum
+    gc.collect()
+    link.write(np.ones(SPECTRUM))  # may reuse the dropped array's id(): still sent
+    assert link.carried[1] == SPECTRUM * 8 and len(link.received.kept) == 1
+
+
+def test_small_arrays_bytearrays_and_views_are_frozen_but_sent_every_time():
+    link = Link()
+    small, raw = np.arange(10), bytearray(b"abc")
+    strided = np.arange(SPECTRUM * 2)[::2]
+    for _ in range(2):
+        link.write((small, raw, strided))
+    small[0], raw[0] = 99, ord("z")
+    assert link.carried == [small.nbytes + strided.nbytes] * 2  # a strided view: a contiguous copy, not kept
+    for got_small, got_raw, got_strided in link.items:
+        assert got_small[0] == 0 and got_raw == bytearray(b"abc") and np.array_equal(got_strided, strided)
+
+
+def test_without_a_record_of_what_was_sent_frames_decode_as_before():
+    array = np.arange(100_000, dtype=np.float64)
+    frame, raws = encode([(ITEM, 0, 0, array)])
+    (message,) = decode(frame, [bytearray(raw) for raw in raws])
+    assert np.array_equal(message[3], array)
