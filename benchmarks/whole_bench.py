@@ -21,14 +21,34 @@ from anchors import HERE, dispel4py_python
 WORKLOADS = HERE / "workloads"
 D4PY = Path(sys.executable).parent / "d4py"
 
-# (label, workload, d4py arguments, dispel4py 1.2.1 target and arguments, environment)
+XCORR = {"BENCH_STATIONS": "200"}
+MULTI_6, MPI_6 = ["-b", "multi", "-n", "6"], ["-b", "mpi", "-n", "6"]
+SCRIPT = ("script",)
+
+# (label, workload, d4py arguments, anchor: ("dispel4py", target, options...) or SCRIPT, environment)
 CASES = [
-    ("smallest workflow, simple", "smallest.py", [], ["simple"], {}),
-    ("smallest workflow, multi", "smallest.py", ["-b", "multi", "-n", "2"], ["multi", "-n", "2"], {}),
-    ("pipeline 200k ints, simple", "pipeline.py", [], ["simple"], {"BENCH_ITEMS": "200000"}),
-    ("pipeline 200k ints, multi -n 6", "pipeline.py", ["-b", "multi", "-n", "6"], ["multi", "-n", "6"], {}),
-    ("word count 20k lines, multi -n 6", "wordcount.py", ["-b", "multi", "-n", "6"], ["multi", "-n", "6"], {}),
+    ("smallest workflow, simple", "smallest.py", [], ("dispel4py", "simple"), {}),
+    ("smallest workflow, multi", "smallest.py", ["-b", "multi", "-n", "2"], ("dispel4py", "multi", "-n", "2"), {}),
+    ("pipeline 200k ints, simple", "pipeline.py", [], ("dispel4py", "simple"), {"BENCH_ITEMS": "200000"}),
+    ("pipeline 200k ints, multi -n 6", "pipeline.py", MULTI_6, ("dispel4py", "multi", "-n", "6"), {}),
+    ("pipeline 200k ints, mpi -n 6", "pipeline.py", MPI_6, ("dispel4py", "mpi", "-n", "6"), {}),
+    ("word count 20k lines, multi -n 6", "wordcount.py", MULTI_6, ("dispel4py", "multi", "-n", "6"), {}),
+    ("xcorr as the papers draw it, 200 stations, multi", "xcorr_natural.py", ["-b", "multi"], SCRIPT, XCORR),
+    ("xcorr, pair-ownership design, 200 stations, multi", "xcorr.py", ["-b", "multi"], SCRIPT, XCORR),
+    ("xcorr as the papers draw it, 200 stations, mpi", "xcorr_natural.py", ["-b", "mpi"], SCRIPT, XCORR),
 ]
+
+
+def _anchor(anchor: tuple[str, ...], workload: str) -> list[str]:
+    """The anchor's command: the one-core script, or dispel4py 1.2.1's own (its mpi under its venv's mpiexec)."""
+    kind, *arguments = anchor
+    if kind == "script":
+        return [sys.executable, "xcorr_script.py"]
+    target, *options = arguments
+    bin_folder = dispel4py_python().parent
+    if target == "mpi":
+        return [str(bin_folder / "mpiexec"), *options, str(bin_folder / "dispel4py"), "mpi", workload]
+    return [str(bin_folder / "dispel4py"), target, workload, *options]
 
 
 def _time(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -41,18 +61,19 @@ def _time(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def main(repeat: int = 5) -> None:
-    dispel4py = dispel4py_python().parent / "dispel4py"
-    print(f"## whole: `d4py run` as a user runs it, median of {repeat} (interleaved with dispel4py 1.2.1)")
+    print(f"## whole: `d4py run` as a user runs it, median of {repeat} (interleaved with the anchor)")
     print()
-    print("| workload | d4py (s) | of which the run (s) | start-up + teardown (s) | dispel4py 1.2.1 (s) | ratio |")
+    print("The anchor is dispel4py 1.2.1's command, or for xcorr the one-core NumPy script (`python xcorr_script.py`).")
+    print()
+    print("| workload | d4py (s) | of which the run (s) | start-up + teardown (s) | anchor (s) | ratio |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for label, workload, ours, theirs, env in CASES:
+    for label, workload, ours, anchor_command, env in CASES:
         whole, inside, anchor = [], [], []
         for _ in range(repeat):
             seconds, out = _time([str(D4PY), "run", workload, "--json", *ours], env)
             whole.append(seconds)
             inside.append(json.loads(out)["wall_time"])
-            anchor.append(_time([str(dispel4py), theirs[0], workload, *theirs[1:]], env)[0])
+            anchor.append(_time(_anchor(anchor_command, workload), env)[0])
         ours_s, inside_s, anchor_s = (statistics.median(v) for v in (whole, inside, anchor))
         print(
             f"| {label} | {ours_s:.3f} | {inside_s:.3f} | {ours_s - inside_s:.3f} | {anchor_s:.3f} "
