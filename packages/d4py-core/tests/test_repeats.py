@@ -30,7 +30,7 @@ class Link:
         self.items += [message[3] for message in decode(frame, [bytearray(raw) for raw in raws], self.received)]
 
     def write(self, item: object) -> None:
-        self.outbox.put((ITEM, 0, 0, item), 1)
+        self.outbox.put_item(ITEM, 0, 0, item)
 
 
 def test_an_array_written_again_unchanged_crosses_once_and_each_item_gets_its_own_copy():
@@ -51,7 +51,7 @@ def test_a_buffer_filled_again_before_its_batch_leaves_arrives_as_it_was_written
     buffer = np.zeros(SPECTRUM)
     for value in range(3):
         buffer[:] = value  # a PE that reuses one buffer for every item it writes
-        outbox.put((ITEM, 0, 0, buffer), buffer.nbytes)
+        outbox.put_item(ITEM, 0, 0, buffer)
     outbox.flush()
     ((frame, raws),) = batches
     received = decode(frame, [bytearray(raw) for raw in raws], ReceivedBuffers())

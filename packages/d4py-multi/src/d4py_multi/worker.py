@@ -17,7 +17,6 @@ from d4py.hosting import (
     Outbox,
     ProcessHost,
     WorkerSettings,
-    approximate_size,
     portable_error,
     start_worker,
 )
@@ -67,8 +66,8 @@ class _PipeTransport(HostTransport):
         pooled = self.pool_outboxes.get(self.plan.nodes[edge.target].partition)
         if pooled is None:
             return super().deliver(edge, target)
-        put, edge_index = pooled.put, edge.index  # any pool worker may take it: the target index does not matter
-        return lambda item: put((ITEM, edge_index, 0, item), approximate_size(item))
+        put, edge_index = pooled.put_item, edge.index  # any pool worker may take it: the target index does not matter
+        return lambda item: put(ITEM, edge_index, 0, item)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         if (edge.target, target) in self.instances:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
-from d4py.hosting.outbox import Outbox, approximate_size
+from d4py.hosting.outbox import Outbox
 from d4py.observe import Clock
 from d4py.plan import Edge, Plan, Slot
 from d4py.runhooks import RunHooks
@@ -59,8 +59,8 @@ class HostTransport:
         local = self.instances.get((edge.target, target))
         if local is not None:
             return local.receiver(edge.input)
-        put, edge_index = self._outbox(edge.target, target).put, edge.index
-        return lambda item: put((ITEM, edge_index, target, item), approximate_size(item))
+        put, edge_index = self._outbox(edge.target, target).put_item, edge.index
+        return lambda item: put(ITEM, edge_index, target, item)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         local = self.instances.get((edge.target, target))
@@ -70,8 +70,8 @@ class HostTransport:
             self._outbox(edge.target, target).put((END, edge.index, target, source))
 
     def collect(self, pe_id: str, port: str) -> Send:
-        put = self.to_driver.put
-        return lambda item: put((OUTPUT, pe_id, port, item), approximate_size(item))
+        put = self.to_driver.put_item
+        return lambda item: put(OUTPUT, pe_id, port, item)
 
     def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
         self.to_driver.put((REPORT, info.pe_id, info.index, info.instances, final, reports))

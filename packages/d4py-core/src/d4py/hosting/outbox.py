@@ -76,11 +76,6 @@ class Outbox:
         batch = self.batch
         if not batch:
             self.started = time.monotonic()
-        if size and self.sent is not None:
-            item = message[-1]
-            frozen = self.sent.freeze(item)
-            if frozen is not item:
-                message = (*message[:-1], frozen)
         batch.append(message)
         self.size += size
         if (
@@ -89,6 +84,33 @@ class Outbox:
             or time.monotonic() - self.started > self.max_age
         ):
             self.flush()
+
+    def put_item(self, kind: int, where: Any, which: Any, item: Any) -> None:
+        """Queue ``(kind, where, which, item)``: an item a PE wrote, its arrays frozen as they are now.
+
+        Its payload is estimated as :func:`approximate_size` does, in the same
+        pass that finds the buffers to freeze (one call per item: this is the
+        hot path of every item that leaves a process).
+        """
+        item_kind = type(item)
+        size, buffers = 0, False
+        if item_kind is str or item_kind is bytes:
+            size = len(item)
+        elif item_kind is tuple or item_kind is list:
+            if len(item) < 16:
+                for part in item:
+                    part_kind = type(part)
+                    if part_kind is str or part_kind is bytes:
+                        size += len(part)
+                    elif part_kind not in _NO_PAYLOAD:
+                        size += len(part) if part_kind is bytearray else _buffer_size(part)
+                        buffers = True
+        elif item_kind not in _NO_PAYLOAD:
+            size = len(item) if item_kind is bytearray else _buffer_size(item)
+            buffers = True
+        if buffers and self.sent is not None:
+            item = self.sent.freeze(item)
+        self.put((kind, where, which, item), size)
 
     def flush(self) -> None:
         """Send whatever is queued."""
