@@ -106,3 +106,13 @@ def test_without_a_record_of_what_was_sent_frames_decode_as_before():
     frame, raws = encode([(ITEM, 0, 0, array)])
     (message,) = decode(frame, [bytearray(raw) for raw in raws])
     assert np.array_equal(message[3], array)
+
+
+def test_put_item_estimates_the_payload_as_approximate_size_does():
+    from d4py.hosting import approximate_size
+
+    items = ["word", b"bytes", 7, None, ("word", 1), [b"ab", np.zeros(4)], np.zeros(10), bytearray(5), (1.5, "x")]
+    for item in items:
+        outbox = Outbox(lambda batch: None, BatchOptions(batch_items=100))
+        outbox.put_item(ITEM, 0, 0, item)
+        assert outbox.size == approximate_size(item), item
