@@ -116,3 +116,15 @@ def test_put_item_estimates_the_payload_as_approximate_size_does():
         outbox = Outbox(lambda batch: None, BatchOptions(batch_items=100))
         outbox.put_item(ITEM, 0, 0, item)
         assert outbox.size == approximate_size(item), item
+
+
+def test_a_batch_is_cut_on_the_bytes_that_travel():
+    sent: list[int] = []
+    options = BatchOptions(batch_items=1000, batch_bytes=3 * SPECTRUM * 8, keep_bytes=64 << 20)
+    outbox = Outbox.framing(lambda batch, kept: sent.append(len(batch)) or encode(batch, kept), options)
+    spectra = [np.full(SPECTRUM, float(n)) for n in range(4)]
+    outbox.put_item(ITEM, 0, 0, (0, spectra[0]))
+    outbox.flush()  # the destination now keeps spectrum 0
+    for n in range(1, 4):
+        outbox.put_item(ITEM, 0, 0, (n, spectra[0], spectra[n]))
+    assert sent == [1, 3]  # spectrum 0 named in each, so three pairs fill a batch, not one and a half

@@ -110,6 +110,7 @@ class Outbox:
             buffers = True
         if buffers and self.sent is not None:
             item = self.sent.freeze(item)
+            size -= self.sent.named_bytes
         self.put((kind, where, which, item), size)
 
     def flush(self) -> None:

@@ -55,13 +55,18 @@ class SentBuffers:
     keep_bytes: int
     token: int = field(default_factory=lambda: secrets.randbits(63))
     forgotten: list[int] = field(default_factory=list)  # keys the destination may drop, said in the next frame
+    named_bytes: int = 0  # of the item frozen last, the bytes the destination keeps: named, not sent
     _written: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # by id() of the PE's array
     _keys: dict[int, _Written] = field(default_factory=dict)  # by id() of the frozen copy
     _held: int = 0
     _next_key: int = 0
 
     def freeze(self, item: Any) -> Any:
-        """``item`` with its arrays and bytearrays (one level into tuples and lists) as they are now."""
+        """``item`` with its arrays and bytearrays (one level into tuples and lists) as they are now.
+
+        Sets :attr:`named_bytes`, so that a batch is cut on the bytes that travel.
+        """
+        self.named_bytes = 0
         numpy = sys.modules.get("numpy")
         mutable = (bytearray, numpy.ndarray) if numpy is not None else bytearray
         kind = type(item)
@@ -93,6 +98,8 @@ class SentBuffers:
         written = self._written.get(id(value))
         if written is not None and written.owner() is value and _same(written.frozen, value, written.snapshot, raw):
             self._written.move_to_end(id(value))
+            if written.key is not None:
+                self.named_bytes += value.nbytes
             return written.frozen
         snapshot = bytearray(raw)
         frozen = numpy.frombuffer(snapshot, dtype=value.dtype).reshape(value.shape)
