@@ -99,7 +99,7 @@ class SentBuffers:
         if written is not None and written.owner() is value and _same(written.frozen, value, written.snapshot, raw):
             self._written.move_to_end(id(value))
             if written.key is not None:
-                self.named_bytes += value.nbytes
+                self.named_bytes += raw.nbytes
             return written.frozen
         snapshot = bytearray(raw)
         frozen = numpy.frombuffer(snapshot, dtype=value.dtype).reshape(value.shape)
