@@ -10,6 +10,7 @@ class's source (read with ``ast``, on top of the ports of its d4py base).
 
 from __future__ import annotations
 
+import ast
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,14 @@ def _grouping(spec: Any) -> str:
         return repr(spec)  # d4py will refuse it when planned; the registry records what was written
 
 
+def _spelled_grouping(text: str | None) -> str:
+    """A grouping written as a literal reads as d4py spells it; any other expression, as written."""
+    try:
+        return _grouping(ast.literal_eval(text) if text else None)
+    except (ValueError, SyntaxError):
+        return str(text)
+
+
 def _ports_from_source(cls: type[GenericPE], source: bytes) -> tuple[Port, ...]:
     inherited: dict[tuple[str, str], Port] = {}
     for base in cls.__mro__[1:]:
@@ -182,5 +191,8 @@ def _ports_from_source(cls: type[GenericPE], source: bytes) -> tuple[Port, ...]:
                 continue
             break
     for direction, name, tp, grouping in declared_ports(source, cls.__name__):
-        inherited[(direction, name)] = Port(direction, name, tp, grouping if direction == "input" else None)
+        if direction == "input":
+            inherited[(direction, name)] = Port(direction, name, tp, _spelled_grouping(grouping))
+        else:
+            inherited[(direction, name)] = Port(direction, name, tp)
     return tuple(inherited.values())

@@ -133,7 +133,8 @@ class SQLiteStore:
             values.append(produces)
         if clauses:
             query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY " + ("search.rank, " if terms else "") + "e.namespace, e.name"
+        # A word in a name counts most, then in port names, types, and the docstring.
+        query += " ORDER BY " + ("bm25(search, 10, 1, 4, 2), " if terms else "") + "e.namespace, e.name"
         latest: dict[str, Entry] = {}
         for (document,) in self._db.execute(query, values):
             entry = Entry.from_json(json.loads(document))
@@ -158,7 +159,8 @@ class SQLiteStore:
         row = self._db.execute("SELECT source FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise NotRegistered(f"no source with sha256 {sha256}")
-        return bytes(row[0])
+        stored = row[0]
+        return stored.encode() if isinstance(stored, str) else bytes(stored)  # text only if edited by hand
 
     def remove(self, ref: str) -> list[Entry]:
         with self._writing() as db:
