@@ -48,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.set_defaults(handler=add_target)
 
     search = commands.add_parser("search", parents=[remote, as_json], help="find entries by text and port types")
-    search.add_argument("text", metavar="TEXT", nargs="?", default="", help="words in names, docs, ports or types")
+    search.add_argument("text", metavar="TEXT", nargs="*", help="words in names, docs, ports or types (all must match)")
     search.add_argument("--accepts", metavar="TYPE", help="with an input port that takes items of TYPE")
     search.add_argument("--produces", metavar="TYPE", help="with an output port whose items are TYPE")
     search.set_defaults(handler=search_entries)
@@ -105,7 +105,7 @@ def add_target(args: argparse.Namespace) -> None:
 
 
 def search_entries(args: argparse.Namespace) -> None:
-    found = _store(args).search(args.text, args.accepts, args.produces)
+    found = _store(args).search(" ".join(args.text), args.accepts, args.produces)
     if args.json:
         print(json.dumps([e.to_json() for e in found], indent=2))
     elif not found:
