@@ -84,9 +84,36 @@ def test_run_input_as_json_and_an_output_that_stays_empty(cli, cwltool, tmp_path
     assert json.loads(empty["Total1_seen"].read_text()) == []  # every open port gets its file
 
 
-def test_staged_mode_is_refused_until_it_exists(cli, tmp_path):
-    done = cli("cwl", "export", "textstats.py", "-o", str(tmp_path / "wf.cwl"), "--mode", "staged")
-    assert done.returncode == 2 and done.stderr.startswith("error: --mode staged is not available yet")
+def test_staged_mode_is_one_step_per_partition_with_group_by_scattered_over_shards(cli, cwltool, tmp_path):
+    document = tmp_path / "staged.cwl"
+    assert cli("cwl", "export", "textstats.py", "-o", str(document), "--mode", "staged").returncode == 0
+    steps = json.loads(document.read_text())["steps"]
+    labels = [step.get("label") for step in steps.values()]
+    assert sorted(labels[:-1]) == ["CountWords2", "PE_shout4", "Sentences0", "SplitWords1", "word_length3"]
+    assert labels[0] == "Sentences0" and list(steps)[-1] == "collect"  # upstream first, gathered last
+    counting = next(step for step in steps.values() if step.get("label") == "CountWords2")
+    assert counting["scatter"] == "shard" and counting["in"]["shard"] == {"default": [0, 1]}
+    validated = subprocess.run([cwltool, "--validate", str(document)], capture_output=True, text=True, timeout=300)
+    assert validated.returncode == 0, validated.stderr
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job"), [("textstats.py", ["-i", "2"]), ("scaled.py", ["-d", '{"scale": [1, 2]}'])]
+)
+def test_cwltool_running_the_staged_export_gives_d4py_runs_result(cli, cwltool, tmp_path, workflow, job):
+    expected = d4py_run(cli, workflow, *job)
+    document = tmp_path / "staged.cwl"
+    assert cli("cwl", "export", workflow, "-o", str(document), "--mode", "staged").returncode == 0
+    cwl_job = ["--iterations", job[1]] if job[0] == "-i" else ["--data", job[1]]
+    result = json.loads(run_cwl(cwltool, document, tmp_path, *cwl_job)["result"].read_text())
+    assert as_multisets(result["outputs"]) == as_multisets(expected["outputs"])  # instances' order is not promised
+    assert result["counts"] == expected["counts"]
+
+
+def as_multisets(outputs):
+    return {
+        pe: {port: sorted(map(json.dumps, items)) for port, items in ports.items()} for pe, ports in outputs.items()
+    }
 
 
 def test_splitting_something_that_is_no_result_is_one_line(cli, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,16 @@ from d4py import WorkflowGraph
 from d4py_registry.__about__ import __version__
 from d4py_registry.entry import sha256_of
 
-__all__ = ["RESULT_FILE", "open_outputs", "tool_document", "write_outputs"]
+__all__ = [
+    "RESULT_FILE",
+    "Source",
+    "cwl_id",
+    "open_outputs",
+    "port_outputs",
+    "run_inputs",
+    "tool_document",
+    "write_outputs",
+]
 
 RESULT_FILE = "d4py-result.json"
 
@@ -42,57 +52,85 @@ def output_file(port: str) -> str:
     return f"{port}.json"
 
 
-def _cwl_id(port: str) -> str:
+def cwl_id(port: str) -> str:
     return re.sub(r"\W", "_", port)
+
+
+@dataclass(frozen=True)
+class Source:
+    """How a document refers to the workflow: its ``workflow`` input, and words for its label and doc."""
+
+    input: dict[str, Any]
+    name: str
+    origin: str
+
+    @classmethod
+    def of(cls, target: str, attribute: str | None) -> Source:
+        """A ``.py`` file is embedded as the input's default, so the ``.cwl`` stands alone; a module is named."""
+        path = Path(target)
+        suffix = f" ({attribute})" if attribute else ""
+        if target.endswith(".py") or path.is_file():
+            source = path.read_bytes()
+            literal = {"class": "File", "basename": path.name, "contents": source.decode()}
+            origin = f"{path.name} (sha256 {sha256_of(source)})"
+            return cls({"type": "File", "default": literal}, path.stem + suffix, origin)
+        return cls({"type": "string", "default": target}, target + suffix, f"module {target}, importable where it runs")
+
+    def bound(self) -> dict[str, Any]:
+        return {**self.input, "inputBinding": {"position": 1}}
+
+
+def run_inputs(attribute: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run input options as CWL inputs (-i, -d, -f), and the ``-a`` argument."""
+    inputs = {
+        "iterations": _option("int?", "-i", "call each root PE N times"),
+        "data": _option("string?", "-d", 'run input as JSON: {"PEName": N or [inputs, ...]}'),
+        "data_file": _option("File?", "-f", "run input as a JSON file"),
+    }
+    return inputs, [{"prefix": "-a", "valueFrom": attribute, "position": 2}] if attribute else []
+
+
+def port_outputs(ports: list[str]) -> dict[str, Any]:
+    """One File output per open port: ``PEid.port.json``, its items as a JSON array."""
+    return {
+        cwl_id(port): {
+            "type": "File",
+            "doc": f"the items written to {port}, as a JSON array",
+            "outputBinding": {"glob": output_file(port)},
+        }
+        for port in ports
+    }
 
 
 def tool_document(graph: WorkflowGraph, target: str, attribute: str | None) -> dict[str, Any]:
     """The CommandLineTool for the workflow ``target`` (a ``.py`` file, embedded, or a module found on the path)."""
-    path = Path(target)
-    embedded = target.endswith(".py") or path.is_file()
-    source = path.read_bytes() if embedded else b""
+    source = Source.of(target, attribute)
     ports = open_outputs(graph)
-    workflow_input: dict[str, Any]
-    if embedded:
-        literal = {"class": "File", "basename": path.name, "contents": source.decode()}
-        workflow_input = {"type": "File", "default": literal, "inputBinding": {"position": 1}}
-        origin = f"{path.name} (sha256 {sha256_of(source)})"
-    else:
-        workflow_input = {"type": "string", "default": target, "inputBinding": {"position": 1}}
-        origin = f"module {target}, which must be importable where the tool runs"
+    inputs, attribute_argument = run_inputs(attribute)
     split = shlex.join(["d4py", "cwl", "outputs", RESULT_FILE, *ports])
     return {
         "cwlVersion": "v1.2",
         "class": "CommandLineTool",
-        "label": f"d4py workflow {path.stem if embedded else target}" + (f" ({attribute})" if attribute else ""),
-        "doc": f"Runs the whole d4py stream in one step. Exported by d4py-registry {__version__} from {origin}.",
+        "label": f"d4py workflow {source.name}",
+        "doc": f"Runs the whole d4py stream in one step. Exported by d4py-registry {__version__} from {source.origin}.",
         "requirements": {"ShellCommandRequirement": {}},
         "baseCommand": ["d4py", "run"],
         "arguments": [
-            *([{"prefix": "-a", "valueFrom": attribute, "position": 2}] if attribute else []),
+            *attribute_argument,
             {"valueFrom": "--json", "position": 3},
             {"valueFrom": "--no-progress", "position": 3},
             # The shell writes the result and splits it into one file per output port.
             {"valueFrom": f"> {RESULT_FILE} && {split}", "shellQuote": False, "position": 10},
         ],
         "inputs": {
-            "workflow": workflow_input,
-            "iterations": _option("int?", "-i", "call each root PE N times"),
-            "data": _option("string?", "-d", 'run input as JSON: {"PEName": N or [inputs, ...]}'),
-            "data_file": _option("File?", "-f", "run input as a JSON file"),
+            "workflow": source.bound(),
+            **inputs,
             "backend": {**_option("string", "-b", "the d4py backend that runs the stream"), "default": "simple"},
             "processes": _option("int?", "-n", "at most N processes run PEs"),
         },
         "outputs": {
             "result": {"type": "File", "doc": "d4py run --json", "outputBinding": {"glob": RESULT_FILE}},
-            **{
-                _cwl_id(port): {
-                    "type": "File",
-                    "doc": f"the items written to {port}, as a JSON array",
-                    "outputBinding": {"glob": output_file(port)},
-                }
-                for port in ports
-            },
+            **port_outputs(ports),
         },
     }
 
