@@ -73,3 +73,10 @@ def test_source_facts_come_from_the_file(found):
 def test_a_module_with_nothing_to_register_is_refused():
     with pytest.raises(NothingToRegister, match="defines no PE class, function PE or workflow graph"):
         describe(str(WORKFLOWS / "nothing.py"))
+
+
+def test_functions_in_a_chain_are_registered_and_imported_pes_and_composites_are_not(monkeypatch):
+    monkeypatch.chdir(WORKFLOWS)
+    found = describe("chained")  # a module name, importable from the working folder
+    assert {e.name: e.kind for e in found.entries} == {"double": "function", "plus": "function", "graph": "workflow"}
+    assert found.entries[0].namespace == "chained" and found.entries[0].doc == "Twice the item."

@@ -116,15 +116,13 @@ def _graphs(module: ModuleType) -> dict[str, WorkflowGraph]:
 def _pe_entry(
     name: str, cls: type[GenericPE], source: bytes, in_graphs: list[GenericPE], common: dict[str, Any]
 ) -> Entry:
-    kind = "pe"
     try:
         ports, ports_from = _ports(cls()), "instance"
     except Exception:  # an __init__ that needs arguments: find an instance, else read the source
         placed = next((pe for pe in in_graphs if type(pe) is cls), None)
         ports, ports_from = (_ports(placed), "graph") if placed else (_ports_from_source(cls, source), "source")
     doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")
-    if issubclass(cls, FunctionPE):
-        kind = "function"  # @iterative, @producer, @consumer: a PE class made from a function
+    kind = "function" if issubclass(cls, FunctionPE) else "pe"  # @iterative and its kin make PE classes
     return Entry(name=name, kind=kind, doc=doc, ports=ports, ports_from=ports_from, **common)
 
 
