@@ -108,9 +108,10 @@ def search_entries(args: argparse.Namespace) -> None:
     found = _store(args).search(" ".join(args.text), args.accepts, args.produces)
     if args.json:
         print(json.dumps([e.to_json() for e in found], indent=2))
-    elif not found:
+        return
+    if not found:
         print("nothing found", file=sys.stderr)
-    for entry in [] if args.json else found:
+    for entry in found:
         print(one_line(entry))
 
 
