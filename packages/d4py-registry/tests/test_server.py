@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 from conftest import WORKFLOWS
@@ -110,3 +112,14 @@ def test_the_server_never_imports_what_it_stores(served, cli, tmp_path):
     cli("registry", "get", "marked.Echo", "--registry", url)
     importers = (tmp_path / "imports.txt").read_text().split()
     assert len(importers) == 1 and str(server.pid) not in importers  # only the client that added it
+
+
+def test_malformed_entries_are_refused_with_400_and_a_reason(served):
+    _, url = served
+    body = {"entries": [{"namespace": "a", "name": "B", "ports": [{"direction": "up", "name": 1}]}], "source": ""}
+    request = urllib.request.Request(f"{url}/entries", data=json.dumps(body).encode(), method="POST")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400
+    assert "malformed" in json.loads(refused.value.read())["error"]

@@ -32,6 +32,12 @@ class Port:
     type: str | None = None  # None: undeclared, accepts anything
     grouping: str | None = None
 
+    def __post_init__(self) -> None:
+        # Entries also arrive as JSON from remote clients: refuse what no describe() would write.
+        texts = (self.name, self.type or "", self.grouping or "")
+        if self.direction not in ("input", "output") or not all(isinstance(t, str) for t in texts):
+            raise UsageError(f"malformed port {self!r}: direction input or output, and text for name, type, grouping")
+
 
 @dataclass(frozen=True)
 class Entry:
