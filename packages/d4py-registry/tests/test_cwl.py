@@ -84,6 +84,17 @@ def test_run_input_as_json_and_an_output_that_stays_empty(cli, cwltool, tmp_path
     assert json.loads(empty["Total1_seen"].read_text()) == []  # every open port gets its file
 
 
+@pytest.mark.parametrize("mode", ["tool", "staged"])
+def test_a_graph_named_with_attr_and_run_input_from_a_file(cli, cwltool, tmp_path, mode):
+    (tmp_path / "job.json").write_text(json.dumps({"negate": [1, 2, 3]}))
+    expected = d4py_run(cli, "two_graphs.py", "-a", "negatives", "-f", str(tmp_path / "job.json"))
+    document = tmp_path / "wf.cwl"
+    exported = cli("cwl", "export", "two_graphs.py", "-a", "negatives", "--mode", mode, "-o", str(document))
+    assert exported.returncode == 0, exported.stderr
+    files = run_cwl(cwltool, document, tmp_path, "--data_file", str(tmp_path / "job.json"))
+    assert json.loads(files["negate1_output"].read_text()) == [-1, -2, -3] == expected["outputs"]["negate1"]["output"]
+
+
 def test_staged_mode_is_one_step_per_partition_with_group_by_scattered_over_shards(cli, cwltool, tmp_path):
     document = tmp_path / "staged.cwl"
     assert cli("cwl", "export", "textstats.py", "-o", str(document), "--mode", "staged").returncode == 0
