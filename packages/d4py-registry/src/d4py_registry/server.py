@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 import urllib.parse
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,6 +61,10 @@ class RegistryServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
 
+Answer = tuple[int, bytes, str]  # status, body, content type
+Action = Callable[[SQLiteStore, urllib.parse.SplitResult], Answer]
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: RegistryServer  # HTTP/1.0: one request per connection, so a refused body is never left unread
 
@@ -75,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._answer(self._remove)
 
-    def _answer(self, action: Any) -> None:
+    def _answer(self, action: Action) -> None:
         store = None
         try:
             url = urllib.parse.urlsplit(self.path)
@@ -100,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _read(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> tuple[int, bytes, str]:
+    def _read(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> Answer:
         parts = [urllib.parse.unquote(p) for p in url.path.strip("/").split("/")]
         if parts == ["entries"]:
             query = dict(urllib.parse.parse_qsl(url.query))
@@ -114,11 +119,13 @@ class _Handler(BaseHTTPRequestHandler):
             return HTTPStatus.OK, store.source(parts[1]), "application/octet-stream"
         raise NotRegistered(f"no such path: {url.path}")
 
-    def _add(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> tuple[int, bytes, str]:
+    def _add(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> Answer:
         self._authorise()
         if url.path.rstrip("/") != "/entries":
             raise NotRegistered(f"no such path: {url.path}")
-        length = int(self.headers.get("Content-Length") or 0)
+        length = (
+            int(self.headers.get("Content-Length") or 0) if self.headers.get("Content-Length", "0").isdigit() else 0
+        )
         if not 0 < length <= MAX_BODY:
             raise UsageError(f"a request body of 1 byte to {MAX_BODY} bytes is needed")
         try:
@@ -130,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         added = store.add(entries, source)  # refuses entries whose sha256 the source does not have
         return HTTPStatus.CREATED, _listing(added)[1], "application/json"
 
-    def _remove(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> tuple[int, bytes, str]:
+    def _remove(self, store: SQLiteStore, url: urllib.parse.SplitResult) -> Answer:
         self._authorise()
         parts = [urllib.parse.unquote(p) for p in url.path.strip("/").split("/")]
         if len(parts) != 2 or parts[0] != "entries":
@@ -146,9 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise Unauthorized("writing to this registry needs its token: set D4PY_REGISTRY_TOKEN or give --token-file")
 
 
-def _json(document: Any) -> tuple[int, bytes, str]:
+def _json(document: Any) -> Answer:
     return HTTPStatus.OK, json.dumps(document).encode(), "application/json"
 
 
-def _listing(entries: list[Entry]) -> tuple[int, bytes, str]:
+def _listing(entries: list[Entry]) -> Answer:
     return _json({"entries": [e.to_json() for e in entries]})
