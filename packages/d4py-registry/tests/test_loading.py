@@ -51,3 +51,12 @@ def test_a_pinned_hash_must_match(registered):
     with pytest.raises(HashMismatch, match="not the 0000 asked for"):
         d4py_registry.load("textstats.SplitWords", sha256="0000")
     assert d4py_registry.load("textstats.SplitWords", sha256=registered.entries[0].sha256).__name__ == "SplitWords"
+
+
+def test_a_loaded_workflow_runs_on_a_parallel_backend_whose_workers_import_it_by_name(registered):
+    pytest.importorskip("d4py_multi", reason="d4py-multi is a test companion (nox installs it)")
+    graph = d4py_registry.load("textstats.graph")
+    on_simple, on_multi = d4py.run(graph, 2), d4py.run(graph, 2, backend="multi", options=["start_method=spawn"])
+    assert on_multi.outputs.keys() == on_simple.outputs.keys()
+    for pe, ports in on_simple.outputs.items():
+        assert sorted(on_multi.outputs[pe]["output"], key=repr) == sorted(ports["output"], key=repr)
