@@ -7,11 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from d4py import InputError, UsageError
+from d4py import UsageError
 from d4py.cli.report import result_json
-from d4py.inputs import load_input_file, parse_input_json
+from d4py.inputs import run_input_from
 from d4py.loader import load_workflow
 from d4py.plan import build_plan
 
@@ -83,7 +82,8 @@ def split_outputs(args: argparse.Namespace) -> None:
 def run_stage(args: argparse.Namespace) -> None:
     from d4py_registry.staging import run_stage as host_stage
 
-    plan = build_plan(load_workflow(args.workflow, args.attr), _run_input(args))
+    run_input = run_input_from(args.iterations, args.data, args.file)
+    plan = build_plan(load_workflow(args.workflow, args.attr), run_input)
     host_stage(plan, args.partition, args.shard, args.sources, Path.cwd())
 
 
@@ -96,16 +96,3 @@ def collect_outputs(args: argparse.Namespace) -> None:
     result = collect(build_plan(graph), args.sources, started)
     (Path.cwd() / RESULT_FILE).write_text(result_json(result) + "\n")
     write_outputs(Path.cwd() / RESULT_FILE, open_outputs(graph), Path.cwd())
-
-
-def _run_input(args: argparse.Namespace) -> Any:
-    given = [
-        flag for flag, value in (("-i", args.iterations), ("-d", args.data), ("-f", args.file)) if value is not None
-    ]
-    if len(given) > 1:
-        raise InputError(f"give at most one of -i, -d and -f (got {' and '.join(given)})")
-    if args.data is not None:
-        return parse_input_json(args.data)
-    if args.file is not None:
-        return load_input_file(args.file)
-    return args.iterations
