@@ -53,6 +53,7 @@ def test_bad_input_is_one_line_with_the_right_exit_code(cli, tmp_path, home):
     one_line_error(cli("registry", "add", "missing.py"), 2, "cannot find workflow file 'missing.py'")
     one_line_error(cli("registry", "show", "CountWords"), 2, "give NAMESPACE.NAME[@VERSION]")
     one_line_error(cli("registry", "add", "textstats.py", "--version", "1 0"), 2, "version '1 0'")
+    one_line_error(cli("registry", "get", "textstats.shout", "-o", str(tmp_path / "no" / "such.py")), 2, "cannot write")
     assert cli("registry").returncode == 2  # argparse: a command is required
 
 

@@ -141,7 +141,10 @@ def get_source(args: argparse.Namespace) -> None:
     if args.output is None:
         sys.stdout.buffer.write(source)
         return
-    args.output.write_bytes(source)
+    try:
+        args.output.write_bytes(source)
+    except OSError as error:
+        raise UsageError(f"-o {args.output}: cannot write it ({error.strerror})") from None
     print(f"wrote {args.output}: {entry.ref}, sha256 {entry.sha256}", file=sys.stderr)
 
 

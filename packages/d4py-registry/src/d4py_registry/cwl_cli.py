@@ -66,7 +66,10 @@ def export_workflow(args: argparse.Namespace) -> None:
         from d4py_registry.cwl import tool_document
 
         document = tool_document(graph, args.workflow, args.attr)
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    try:
+        args.output.write_text(json.dumps(document, indent=2) + "\n")
+    except OSError as error:
+        raise UsageError(f"-o {args.output}: cannot write it ({error.strerror})") from None
     print(f"wrote {args.output}: {len(document['outputs']) - 1} output port(s) as files", file=sys.stderr)
 
 
