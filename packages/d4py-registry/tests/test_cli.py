@@ -66,6 +66,12 @@ def test_a_source_changed_in_the_store_is_refused(cli, home):
     one_line_error(cli("registry", "get", "textstats.shout"), 1, "does not match its sha256")
 
 
+def test_a_local_store_that_cannot_be_opened_is_one_line_exit_1(cli, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    done = cli("registry", "search", env={"D4PY_HOME": str(tmp_path / "file" / "home")})
+    one_line_error(done, 1, "cannot open the registry at")
+
+
 def test_an_unreachable_registry_is_one_line_exit_1(cli):
     with socket.socket() as probe:  # a loopback port nothing listens on once closed
         probe.bind(("127.0.0.1", 0))

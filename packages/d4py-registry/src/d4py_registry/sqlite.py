@@ -18,7 +18,7 @@ from pathlib import Path
 
 from d4py.home import d4py_home
 from d4py_registry.entry import Entry, parse_ref, sha256_of, version_key
-from d4py_registry.errors import DuplicateVersion, HashMismatch, NotRegistered
+from d4py_registry.errors import DuplicateVersion, HashMismatch, NotRegistered, RegistryError
 from d4py_registry.typematch import assignable
 
 __all__ = ["SQLiteStore", "default_path"]
@@ -53,12 +53,15 @@ class SQLiteStore:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are opened explicitly, IMMEDIATE for writes.
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are opened explicitly, IMMEDIATE for writes.
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise RegistryError(f"cannot open the registry at {self.path}: {error} (D4PY_HOME moves it)") from None
         self._db.create_function("assignable", 2, assignable, deterministic=True)
 
     def close(self) -> None:
