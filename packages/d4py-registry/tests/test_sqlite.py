@@ -68,6 +68,13 @@ def test_a_duplicate_version_is_refused_and_nothing_of_the_module_is_added(store
     assert [e.version for e in store.versions(fresh.qualified)] == ["1.0"]
 
 
+def test_one_version_named_twice_in_one_add_is_refused(store):
+    found = describe(str(WORKFLOWS / "textstats.py"))
+    twice = [replace(found.entries[0], version="5.0")] * 2
+    with pytest.raises(DuplicateVersion, match="name one version twice"):
+        store.add(twice, found.source)
+
+
 def test_entries_whose_hash_the_source_does_not_have_are_refused(store):
     found = describe(str(WORKFLOWS / "textstats.py"))
     with pytest.raises(HashMismatch, match="does not match its sha256"):

@@ -82,6 +82,9 @@ class SQLiteStore:
         stale = [e.ref for e in entries if e.sha256 != digest]
         if stale:
             raise HashMismatch(f"{', '.join(stale)}: the source given does not match its sha256; nothing added")
+        refs = [e.ref for e in entries]
+        if len(set(refs)) != len(refs):
+            raise DuplicateVersion(f"the entries name one version twice ({', '.join(refs)}); nothing added")
         added = datetime.now(timezone.utc).isoformat(timespec="seconds")
         stored = [e.stamped(added) for e in entries]
         with self._writing() as db:
