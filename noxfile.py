@@ -15,7 +15,13 @@ ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CORE = "d4py-core"
 # Backends a library package's tests compare with `simple`; test companions, not dependencies.
-TEST_COMPANIONS = {"d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"]}
+TEST_COMPANIONS = {
+    "d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"],
+    "d4py-registry": ["d4py-multi"],  # a loaded PE must run where workers import it by name
+}
+# Commands a package's tests run from a virtualenv of their own, named to them by an environment
+# variable: cwltool pins its own prov, so it never shares the package's environment.
+TEST_TOOLS = {"d4py-registry": {"D4PY_TEST_CWLTOOL": ("cwltool", "cwltool")}}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
@@ -27,6 +33,16 @@ def _install(session: nox.Session, package: str) -> None:
         session.install("-e", f"packages/{package}[test]")
     for companion in TEST_COMPANIONS.get(package, []):
         session.install("-e", f"packages/{companion}")
+
+
+def _install_tools(session: nox.Session, package: str) -> None:
+    for variable, (requirement, command) in TEST_TOOLS.get(package, {}).items():
+        folder = Path(session.cache_dir) / f"tool-{requirement}"
+        executable = folder / "bin" / command
+        if not executable.is_file():
+            session.run("python", "-m", "venv", "--clear", str(folder))
+            session.run(str(folder / "bin" / "pip"), "install", "--quiet", requirement, external=True)
+        session.env[variable] = str(executable)
 
 
 @nox.session
@@ -49,6 +65,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 @nox.parametrize("package", PACKAGES)
 def tests(session: nox.Session, package: str) -> None:
-    """Run one package's tests with only core and that package installed."""
+    """Run one package's tests with only core and that package installed (and the commands they run)."""
     _install(session, package)
+    _install_tools(session, package)
     session.run("pytest", f"packages/{package}/tests", *session.posargs)

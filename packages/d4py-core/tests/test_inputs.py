@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from d4py import InputError
-from d4py.inputs import parse_input_json, resolve_inputs
+from d4py.inputs import parse_input_json, resolve_inputs, run_input_from
 from d4py.testing.pes import Echo, Numbers
 
 
@@ -64,3 +64,13 @@ def test_input_for_an_inner_pe_says_it_is_not_a_root():
     producer, echo = _roots()
     with pytest.raises(InputError, match="PE 'Echo1', which is not a root: its inputs are connected"):
         resolve_inputs({"Echo": 1}, [producer], [echo])
+
+
+def test_run_input_from_the_command_line_options(tmp_path):
+    (tmp_path / "input.json").write_text('{"Numbers": 2}')
+    assert run_input_from(3, None, None) == 3
+    assert run_input_from(None, '{"Numbers": [1]}', None) == {"Numbers": [1]}
+    assert run_input_from(None, None, tmp_path / "input.json") == {"Numbers": 2}
+    assert run_input_from(None, None, None) is None
+    with pytest.raises(InputError, match="give at most one of -i, -d and -f"):
+        run_input_from(1, "{}", None)

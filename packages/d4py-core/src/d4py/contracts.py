@@ -15,7 +15,7 @@ from typing import Any
 from d4py._exceptions import TypeContractError
 from d4py.groupings import Grouping
 
-__all__ = ["check_assignable", "check_key_fits", "check_item", "is_checkable"]
+__all__ = ["check_assignable", "check_key_fits", "check_item", "is_checkable", "type_name"]
 
 
 def _is_field_list(declared: Any) -> bool:
@@ -60,6 +60,7 @@ def _assignable(out: Any, inp: Any) -> bool:
 
 
 def type_name(tp: Any) -> str:
+    """How a declared type reads in messages and listings: ``int``, ``tuple[str, int]``, ``['word', 'count']``."""
     if _is_field_list(tp):
         return repr(list(tp))
     return getattr(tp, "__name__", None) if isinstance(tp, type) else str(tp).replace("typing.", "")  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from typing import Any
 from d4py._exceptions import InputError
 from d4py.pe import GenericPE
 
-__all__ = ["RunInput", "load_input_file", "parse_input_json", "resolve_inputs"]
+__all__ = ["RunInput", "load_input_file", "parse_input_json", "resolve_inputs", "run_input_from"]
 
 RunInput = None | int | Mapping[Any, Any]
 
@@ -30,6 +30,18 @@ def load_input_file(path: str | Path) -> Any:
     except OSError as error:
         raise InputError(f"-f {path}: cannot read the input file ({error.strerror})") from None
     return parse_input_json(text, source=f"-f {path}")
+
+
+def run_input_from(iterations: int | None, data: str | None, file: str | Path | None) -> Any:
+    """The run input that the options ``-i``, ``-d`` and ``-f`` give; at most one may be set."""
+    given = [name for name, value in (("-i", iterations), ("-d", data), ("-f", file)) if value is not None]
+    if len(given) > 1:
+        raise InputError(f"give at most one of -i, -d and -f (got {' and '.join(given)})")
+    if data is not None:
+        return parse_input_json(data)
+    if file is not None:
+        return load_input_file(file)
+    return iterations
 
 
 def resolve_inputs(

@@ -1,0 +1,3 @@
+"""A module with no PE and no workflow."""
+
+ANSWER = 42
