@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from d4py.__about__ import __version__
-from d4py._exceptions import D4pyError, InputError, UsageError
+from d4py._exceptions import D4pyError, UsageError
 from d4py.cli.commands import plugin_commands, run_plugin_command
 from d4py.cli.report import print_error, print_result, result_json
 
@@ -134,12 +134,13 @@ def _help_of(commands: Any, name: str) -> Callable[[argparse.Namespace], None]:
 
 
 def _run(args: argparse.Namespace) -> None:
+    from d4py.inputs import run_input_from
     from d4py.loader import load_workflow
     from d4py.pe import show_pe_logs
     from d4py.runner import run as run_graph
 
     show_pe_logs(logging.INFO)  # the PEs' log() messages on stderr, as dispel4py printed them
-    inputs = _run_input(args.iterations, args.data, args.file)
+    inputs = run_input_from(args.iterations, args.data, args.file)
     graph = load_workflow(args.workflow, args.attr)
     shown = args.progress if args.progress is not None else (sys.stderr.isatty() and not args.as_json)
     plugins: list[Any] = []
@@ -162,19 +163,6 @@ def _run(args: argparse.Namespace) -> None:
         print(result_json(result))
     else:
         print_result(result, sys.stdout)
-
-
-def _run_input(iterations: int | None, data: str | None, file: Path | None) -> Any:
-    from d4py.inputs import load_input_file, parse_input_json
-
-    given = [name for name, value in (("-i", iterations), ("-d", data), ("-f", file)) if value is not None]
-    if len(given) > 1:
-        raise InputError(f"give at most one of -i, -d and -f (got {' and '.join(given)})")
-    if data is not None:
-        return parse_input_json(data)
-    if file is not None:
-        return load_input_file(file)
-    return iterations
 
 
 def _check(args: argparse.Namespace) -> None:
