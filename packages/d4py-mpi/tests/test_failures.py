@@ -6,14 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from d4py import BackendUnavailable, RunFailed, WorkflowGraph, run
-from d4py.testing.pes import KillsItsProcess, Numbers, Pass
+from d4py import BackendUnavailable, PEFailure, RunFailed, WorkflowGraph, run
+from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass
 from d4py.testing.processes import interruptible, processes_with
+from d4py_mpi.leftovers import leftovers, segments
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 
@@ -68,3 +70,13 @@ def test_ctrl_c_ends_every_rank(marker):
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_failed_run_leaves_no_shared_memory_behind(marker):
+    before = segments()
+    graph = WorkflowGraph()
+    source, failing = Numbers(10), Fails(bad=3)
+    graph.connect(source, "output", failing, "input")
+    with pytest.raises(PEFailure):
+        run(graph, backend="mpi")
+    assert leftovers(before, time.time()) == set()  # MPICH's file of the aborted job is gone from /dev/shm
