@@ -14,8 +14,11 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CORE = "d4py-core"
-# Backends a library package's tests compare with `simple`; test companions, not dependencies.
-TEST_COMPANIONS = {"d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"]}
+# Backends a package's tests run on besides `simple`; test companions, not dependencies.
+TEST_COMPANIONS = {
+    "d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"],
+    "d4py-monitor": ["d4py-multi", "d4py-mpi[mpich]"],  # runs recorded on each backend
+}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
