@@ -41,16 +41,22 @@ def describe_graph(plan: Plan) -> dict[str, Any]:
 
 
 def graph_hash(graph: dict[str, Any]) -> str:
-    """A hash of the graph's content: PEs, ports and connections, but not instance counts or partitions.
+    """A hash of the graph's content: PE classes, names and ports, and connections with their groupings.
 
-    Those follow ``-n`` and the backend, and one workflow run with another
-    budget is still the same workflow.
+    Not PE ids, which number PEs in the order a process made them (the same
+    graph built twice in one session gets other ids), nor instance counts or
+    partitions, which follow ``-n`` and the backend: one workflow run with
+    another budget keeps its hash.
     """
-    logical = {
-        "pes": [{k: v for k, v in pe.items() if k not in ("instances", "partition")} for pe in graph["pes"]],
-        "connections": graph["connections"],
+    position = {pe["id"]: number for number, pe in enumerate(graph["pes"])}
+    content = {
+        "pes": [[pe["class"], pe["name"], pe["inputs"], pe["outputs"]] for pe in graph["pes"]],
+        "connections": sorted(
+            [position[c["from"]], c["output"], position[c["to"]], c["input"], c["grouping"]]
+            for c in graph["connections"]
+        ),
     }
-    return hashlib.sha256(json.dumps(logical, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
 
 
 def describe_workflow(plan: Plan, source: str | None, attr: str | None) -> dict[str, Any]:
