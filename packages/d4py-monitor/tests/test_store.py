@@ -62,7 +62,9 @@ def test_concurrent_writers_in_separate_processes_lose_nothing(home):
     assert {summary.id for summary in summaries} == {f"writer{w}-{n}" for w in range(WRITERS) for n in range(RUNS_EACH)}
     run = store.load("writer2-7")
     assert run.instances[0].reads == {"input": 7} and len(run.instances[0].series) == 3
+    assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     store.close()
+    assert [path.name for path in home.iterdir() if path.name.endswith(".partial")] == []
 
 
 def test_a_run_round_trips_through_the_store(home):

@@ -2,15 +2,18 @@
 
 WAL lets readers go on while a run writes; a writer waits for another's
 transaction (``BUSY_SECONDS`` at most) instead of failing; each run is saved
-in one transaction, so a reader sees all of a run or none of it.
+in one transaction, so a reader sees all of a run or none of it. The file
+appears complete: it is made under another name and linked into place.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +53,14 @@ class SQLiteStore:
         if not create and not path.is_file():
             raise StoreError(f"no runs recorded yet: {path} does not exist")
         try:
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
+            if create and not path.exists():
+                _make(path)
             # Autocommit mode: transactions are begun explicitly, IMMEDIATE for writes, so writers queue up.
             self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
             version = self._version()
-            if create and version == 0:
-                self._create()
+            if create and version == 0:  # an empty file someone else made: give it the tables
+                with self._transaction():
+                    self._create_tables()
             elif version not in (0, SCHEMA_VERSION):
                 raise StoreError(f"{path} holds runs of another d4py-monitor release (schema {version}); upgrade it")
         except (sqlite3.Error, OSError) as error:
@@ -66,12 +70,10 @@ class SQLiteStore:
         version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
         return version
 
-    def _create(self) -> None:
-        self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: whoever creates it sets it
-        with self._transaction():
-            if self._version() == 0:  # another process may have made it while this one waited
-                for statement in _SCHEMA:
-                    self.db.execute(statement)
+    def _create_tables(self) -> None:
+        if self._version() == 0:  # another process may have made them while this one waited
+            for statement in _SCHEMA:
+                self.db.execute(statement)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -148,6 +150,30 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _make(path: Path) -> None:
+    """Make the store at ``path``, in WAL mode and with its tables, unless another process makes it first.
+
+    Two runs may make it at once, and switching a shared file to WAL can fail
+    at once with "database is locked" (SQLite's busy timeout does not cover
+    it; seen with four writers starting together). So each makes its own copy
+    and links it into place; the first link wins and the others use it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        db = sqlite3.connect(partial, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # kept in the file's header
+            for statement in _SCHEMA:
+                db.execute(statement)
+        finally:
+            db.close()
+        with suppress(FileExistsError):  # another process linked its copy first: use that one
+            os.link(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _instance_row(run_id: str, i: InstanceRecord) -> tuple[Any, ...]:
