@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +37,17 @@ def test_d4py_run_is_recorded_and_shown_per_instance(cli, backend):
     for instance in shown["instances"]:
         items_in[instance["pe"]] = items_in.get(instance["pe"], 0) + instance["items_in"]
     assert list(items_in.values()) == [1, 300, 300, 300]  # each PE saw every item, whatever its instances
+
+
+def test_a_job_started_with_mpiexec_is_recorded_once_by_rank_0(cli):
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    command = [str(mpiexec), "-n", "5", sys.executable, "-m", "d4py", "run", "-b", "mpi", "counted.py"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=WORKFLOWS, env=os.environ, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (listed,) = json.loads(ok(cli("runs", "list", "--json")))  # the other ranks leave run() unrecorded
+    shown = json.loads(ok(cli("runs", "show", listed["id"], "--json")))
+    assert shown["backend"] == "mpi" and shown["processes"] == 4
+    assert sum(i["items_in"] for i in shown["instances"] if i["pe"] == "KeyCounter3") == 300
 
 
 def test_list_and_show_as_text(cli):

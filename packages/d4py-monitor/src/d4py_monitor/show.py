@@ -48,7 +48,7 @@ def summary_lines(summaries: Sequence[RunSummary]) -> list[str]:
 def run_lines(run: RunRecord) -> list[str]:
     """The run's facts, its error, then a row per instance."""
     workflow = run.workflow
-    processes = len({(i.host, i.pid) for i in run.instances})
+    processes = len({(i.host, i.pid) for i in run.instances}) or "-"
     budget = f", at most {run.processes} by -n" if run.processes is not None else ""
     options = " ".join(f"{key}={value}" for key, value in run.options.items()) or "none"
     lines = [
@@ -62,6 +62,8 @@ def run_lines(run: RunRecord) -> list[str]:
         lines.append(f"  error      {run.error['type']}: {run.error['message']}")
         lines.extend("    " + line for line in run.error.get("traceback", "").rstrip().splitlines())
     lines.append("")
+    if not run.instances:  # a run that failed before any instance had reported (they report once a second)
+        return [*lines, "no instance reported before the run ended"]
     lines.extend(table(_INSTANCE_HEADER, [_instance_row(i) for i in run.instances]))
     return lines
 
