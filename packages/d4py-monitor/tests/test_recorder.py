@@ -84,7 +84,23 @@ def test_a_failed_run_is_recorded_with_its_pe_instance_and_item(backend, recorde
     assert run.counts == {}
 
 
-def test_options_keep_no_secret(recorded):
+class Interrupted(Pass):
+    def _process(self, data):
+        if data == 5:
+            raise KeyboardInterrupt  # as Ctrl-C would, in the middle of the stream
+        return data
+
+
+def test_an_interrupted_run_is_recorded_as_such(recorded):
+    graph = WorkflowGraph()
+    graph.connect(Numbers(10), "output", Interrupted(), "input")
+    with pytest.raises(KeyboardInterrupt):
+        d4py.run(graph)
+    (run,) = recorded()
+    assert run.status == "interrupted" and run.error == {"type": "KeyboardInterrupt", "message": ""}
+
+
+def test_options_are_recorded_with_the_budget(recorded):
     d4py.run(counted(), backend="multi", options=["batch_items=7"], processes=2)
     (run,) = recorded()
     assert run.options["batch_items"] == 7 and run.processes == 2

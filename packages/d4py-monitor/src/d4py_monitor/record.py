@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["STATUSES", "InstanceRecord", "RunRecord", "RunSummary", "Second"]
-
-STATUSES = ("ok", "failed", "interrupted")
+__all__ = ["InstanceRecord", "RunRecord", "RunSummary", "Second"]
 
 #: One second of an instance: (wall-clock second, items in, items out, busy s, idle s, blocked s).
 Second = tuple[int, int, int, float, float, float]
@@ -83,7 +81,8 @@ class RunRecord:
     the user gave, when known), ``attr``, ``graph`` (PEs with ports and
     instance counts, connections with groupings) and ``hash`` (of the graph
     without instance counts, so one workflow run with another ``-n`` keeps
-    its hash). ``error`` holds ``type``, ``message`` and, for a PE that
+    its hash). ``status`` is ``ok``, ``failed`` or ``interrupted`` (Ctrl-C).
+    ``error`` holds ``type``, ``message`` and, for a PE that
     failed, ``pe``, ``instance``, ``stage``, ``item`` and ``traceback``.
     """
 
@@ -106,9 +105,6 @@ class RunRecord:
     @property
     def duration_s(self) -> float:
         return self.ended - self.started
-
-    def summary(self) -> RunSummary:
-        return RunSummary(self.id, self.workflow["name"], self.backend, self.status, self.started, self.ended)
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)

@@ -10,22 +10,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import platform
-import socket
+import sys
 import time
 import traceback
-import uuid
 from typing import Any
 
 from d4py import Backend, PEFailure, RunResult, __version__
 from d4py.plan import Plan
 from d4py_monitor.__about__ import __version__ as monitor_version
-from d4py_monitor.observer import InstanceReport
+from d4py_monitor.observer import InstanceReport, host_name
 from d4py_monitor.record import InstanceRecord, RunRecord
 from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
 
-__all__ = ["Recorder", "save"]
+__all__ = ["Recorder", "describe_error", "save"]
 
 logger = logging.getLogger("d4py_monitor")
 
@@ -37,7 +35,7 @@ class Recorder:
         self.plan = plan
         self.started = time.time()
         self.run = RunRecord(
-            id=uuid.uuid4().hex[:12],
+            id=os.urandom(6).hex(),  # 12 hex digits: a prefix of 4 or 5 tells runs apart
             workflow=describe_workflow(plan, source, attr),
             backend=backend.name,
             options=redact(_options(backend.options)),
@@ -47,9 +45,9 @@ class Recorder:
             ended=self.started,
             status="running",
             error=None,
-            host=socket.gethostname(),
+            host=host_name(),
             pid=os.getpid(),
-            versions={"d4py": __version__, "d4py-monitor": monitor_version, "python": platform.python_version()},
+            versions={"d4py": __version__, "d4py-monitor": monitor_version, "python": _python()},
         )
         self.instances: dict[tuple[str, int], InstanceRecord] = {}
         self.seconds: dict[tuple[str, int], dict[int, list[float]]] = {}  # per instance: second -> share
@@ -80,8 +78,8 @@ class Recorder:
         run.status = "ok" if error is None else "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         run.error = describe_error(error) if error is not None else None
         run.counts = dict(result.counts) if result is not None else {}
-        order = list(self.plan.nodes)
-        run.instances = sorted(self.instances.values(), key=lambda i: (order.index(i.pe), i.index))
+        order = {pe_id: number for number, pe_id in enumerate(self.plan.nodes)}
+        run.instances = sorted(self.instances.values(), key=lambda i: (order[i.pe], i.index))
         processes: dict[tuple[str, int], int] = {}
         for instance in run.instances:
             seconds = self.seconds.get((instance.pe, instance.index), {})
@@ -120,6 +118,10 @@ def save(run: RunRecord) -> None:
             store.close()
     except StoreError as error:
         logger.warning("d4py-monitor: this run was not recorded: %s", error)
+
+
+def _python() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])
 
 
 def _options(options: Any) -> dict[str, Any]:

@@ -57,6 +57,9 @@ class SQLiteStore:
                 _make(path)
             # Autocommit mode: transactions are begun explicitly, IMMEDIATE for writes, so writers queue up.
             self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+            # In WAL mode, commits need no fsync to keep the file sound (a power cut may lose the last runs):
+            # saving a small run took 4.5 ms with one, 2.2 ms without (2026-11-27, 2 cores).
+            self.db.execute("PRAGMA synchronous=NORMAL")
             version = self._version()
             if create and version == 0:  # an empty file someone else made: give it the tables
                 with self._transaction():
