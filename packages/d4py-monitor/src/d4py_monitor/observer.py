@@ -4,7 +4,7 @@ It runs in the process that runs the instance, always, so it does its work
 per batch (a few a second), never per item, and asks for no items. It
 reports at most once a second, and once more when the instance has
 finished: only what changed since its last report, so that a run that fails
-keeps in the driving process what its instances did until then.
+keeps in the driving process what its instances did up to their last report.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import cache
 from d4py.observe import Activity, Observer
 from d4py.runtime import InstanceInfo
 
-__all__ = ["REPORT_SECONDS", "InstanceObserver", "InstanceReport", "host_name"]
+__all__ = ["REPORT_SECONDS", "InstanceObserver", "InstanceReport", "host_name", "spread"]
 
 REPORT_SECONDS = 1.0  # how often, at most, an instance's observer reports while it runs
 
