@@ -50,6 +50,14 @@ def test_a_job_started_with_mpiexec_is_recorded_once_by_rank_0(cli):
     assert sum(i["items_in"] for i in shown["instances"] if i["pe"] == "KeyCounter3") == 300
 
 
+def test_runs_started_together_are_all_recorded(cli):
+    command = [sys.executable, "-m", "d4py", "run", "-b", "multi", "-n", "2", "counted.py"]
+    runs = [subprocess.Popen(command, cwd=WORKFLOWS, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in "abc"]
+    assert [run.communicate(timeout=300)[1] for run in runs] == [b""] * 3  # no warning: every run was recorded
+    listed = json.loads(ok(cli("runs", "list", "--json")))
+    assert [run["status"] for run in listed] == ["ok"] * 3 and len({run["id"] for run in listed}) == 3
+
+
 def test_list_and_show_as_text(cli):
     ok(cli("run", "counted.py"))
     ok(cli("run", "-b", "multi", "counted.py"))
