@@ -272,10 +272,18 @@ def _plugins(args: argparse.Namespace) -> None:
     Console(soft_wrap=True).print(table)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``d4py`` script: core's commands, or one an installed package adds."""
+def _run_plugins() -> PluginManager:
+    """The plugins ``d4py run`` takes options from: those the run uses (built once), so it pays nothing more.
+
+    Only run takes plugins' options: other commands load no plugin to parse their arguments.
+    """
     from d4py.plugins import get_plugin_manager
 
+    return get_plugin_manager()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``d4py`` script: core's commands, or one an installed package adds."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-") and argv[0] not in CORE_COMMANDS:
         entry = plugin_commands().get(argv[0])
@@ -286,9 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     verbose = False
     try:
-        # Only run takes plugins' options: other commands load no plugin to parse their arguments.
-        # The manager is the one the run uses (built once, cached), so run's start-up pays nothing more.
-        parser = build_parser(get_plugin_manager() if argv[0] == "run" else None)
+        parser = build_parser(_run_plugins() if argv[0] == "run" else None)
         args = parser.parse_args(argv)
         verbose = bool(getattr(args, "verbose", False))
         args.handler(args)
