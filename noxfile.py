@@ -14,10 +14,11 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CORE = "d4py-core"
-# Backends a library package's tests compare with `simple`; test companions, not dependencies.
+# Backends a package's tests run on besides `simple`; test companions, not dependencies.
 TEST_COMPANIONS = {
     "d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"],
     "d4py-registry": ["d4py-multi"],  # a loaded PE must run where workers import it by name
+    "d4py-monitor": ["d4py-multi", "d4py-mpi[mpich]"],  # runs recorded on each backend
 }
 # Commands a package's tests run from a virtualenv of their own, named to them by an environment
 # variable: cwltool pins its own prov, so it never shares the package's environment.

@@ -245,3 +245,45 @@ def test_an_installed_package_adds_a_command_imported_only_when_typed(cli, tmp_p
     assert cli("check", "wordfreq.py").returncode == 0  # other commands never import it
     broken = cli("hello", "world")
     assert broken.returncode == 1 and "the command 'hello' from d4py-hello failed to load" in broken.stderr
+
+
+QUIET_PLUGIN = """
+from d4py import hookimpl
+
+
+@hookimpl
+def d4py_cli_run_arguments(parser):
+    parser.add_argument("--quiet-plugin", action="store_true", help="Say nothing at the start.")
+
+
+@hookimpl
+def d4py_cli_run_parsed(args):
+    if not args.quiet_plugin:
+        print(f"starting {args.workflow}")
+"""
+
+
+def _install_plugin(folder: Path, name: str, source: str) -> None:
+    (folder / f"d4py_{name}.py").write_text(source)
+    info = folder / f"d4py_{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: d4py-{name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[d4py]\n{name} = d4py_{name}\n")
+
+
+def test_a_plugin_adds_run_options_and_reads_them(cli, tmp_path, monkeypatch):
+    _install_plugin(tmp_path, "quiet", QUIET_PLUGIN)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    assert cli("run", "wordfreq.py").stdout.startswith("starting wordfreq.py\n")
+    quiet = cli("run", "--quiet-plugin", "wordfreq.py")
+    assert quiet.returncode == 0 and "starting" not in quiet.stdout
+    assert "Say nothing at the start." in cli("run", "--help").stdout
+    assert cli("check", "--quiet-plugin", "wordfreq.py").returncode == 2  # an option of run only
+
+
+def test_a_plugin_option_that_clashes_names_the_plugin(cli, tmp_path, monkeypatch):
+    _install_plugin(tmp_path, "clash", QUIET_PLUGIN.replace("--quiet-plugin", "--json"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    done = cli("run", "wordfreq.py")
+    assert done.returncode == 1
+    assert "the d4py plugin 'clash' cannot add its run options" in done.stderr and "--json" in done.stderr

@@ -63,3 +63,20 @@ def test_an_instance_without_observers_keeps_the_direct_path():
     assert Instance(plan, add.id, 0, add, transport=None)._fast  # type: ignore[arg-type]
     watched = Instance(plan, add.id, 0, add, transport=None, observers=[Observer()])  # type: ignore[arg-type]
     assert not watched._fast
+
+
+def test_an_observed_pe_that_fails_shows_its_own_code_first():
+    from d4py import PEFailure
+    from d4py.testing.pes import Fails
+
+    for plugins in ([], [InstanceWatch()]):
+        graph = WorkflowGraph()
+        graph.connect(Numbers(5), "output", Fails(bad=3), "input")
+        try:
+            run(graph, plugins=plugins)
+        except PEFailure as failure:
+            frames = failure.traceback_text.splitlines()
+        else:
+            raise AssertionError("the run did not fail")
+        assert frames[0] == "Traceback (most recent call last):"
+        assert "testing/pes.py" in frames[1] and "_process" in frames[1]  # no frame of d4py's own before it

@@ -6,7 +6,7 @@ run or per PE instance, never per item. ``d4py_run_*`` and
 ``d4py_observer_report`` fire in the driving process; ``d4py_wrap_process``
 and ``d4py_observe`` in the process that runs the instance, where the run's
 plugins are re-created (a plugin registered for the run travels there
-pickled).
+pickled). ``d4py_cli_run_*`` fire in the ``d4py run`` command only.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
     from d4py.backend import Backend, RunResult
     from d4py.observe import Observer
     from d4py.pe import GenericPE
@@ -87,4 +89,22 @@ def d4py_observer_report(info: InstanceInfo, report: Any, final: bool) -> None:
     Reports of one instance arrive in the order they were made; ``final`` is
     true for the last, made after ``postprocess``. Reports of every plugin
     arrive here: keep those of your own observers (by their type).
+    """
+
+
+@hookspec
+def d4py_cli_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add options of your own to the parser of the ``d4py run`` command.
+
+    Called when ``d4py run`` builds its parser, and for no other command.
+    Name long options after your package (``--no-monitor``): argparse
+    refuses an option two plugins add, and core names the second plugin.
+    """
+
+
+@hookspec
+def d4py_cli_run_parsed(args: argparse.Namespace) -> None:
+    """Called once by ``d4py run`` with its parsed arguments, before it loads and runs the workflow.
+
+    Read your options here; ``args.workflow`` and ``args.attr`` name the workflow as the user typed it.
     """

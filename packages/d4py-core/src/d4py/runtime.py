@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Protocol
 
+from d4py import observe
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
@@ -30,6 +31,8 @@ __all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instanti
 Send = Callable[[Any], None]
 _MEMO_TYPES = (str, bytes, int)
 _MEMO_SIZE = 1 << 16
+# Frames a PE's traceback starts with that are d4py's, not the user's: this loop, and the Clock timing observed calls.
+_OWN_FILES = frozenset({__file__, observe.__file__})
 ProcessFunction = Callable[[dict[str, Any]], Any]
 Wrapper = Callable[[ProcessFunction], ProcessFunction]
 
@@ -239,8 +242,10 @@ class Instance:
             raise self._failure(stage, None, error, has_item=False) from error
 
     def _failure(self, stage: str, item: Any, error: BaseException, has_item: bool = True) -> PEFailure:
-        # Skip this module's own frame so the user sees their code first.
-        tb = error.__traceback__.tb_next if error.__traceback__ else None
+        # Skip d4py's own frames so the user sees their code first, observed or not.
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename in _OWN_FILES:
+            tb = tb.tb_next
         text = "".join(traceback.format_exception(type(error), error, tb))
         return PEFailure(self.pe_id, self.index, stage, item, has_item=has_item, traceback_text=text)
 

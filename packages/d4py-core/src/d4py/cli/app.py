@@ -12,12 +12,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from d4py.__about__ import __version__
-from d4py._exceptions import D4pyError, UsageError
+from d4py._exceptions import D4pyError, PluginError, UsageError
 from d4py.cli.commands import plugin_commands, run_plugin_command
 from d4py.cli.report import print_error, print_result, result_json
+
+if TYPE_CHECKING:
+    from d4py.plugins import PluginManager
 
 __all__ = ["build_parser", "main"]
 
@@ -66,8 +69,11 @@ def _workflow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-a", "--attr", metavar="NAME", help=ATTR_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of core's commands; commands from installed packages are listed in the epilog."""
+def build_parser(plugins: PluginManager | None = None) -> argparse.ArgumentParser:
+    """The parser of core's commands; commands from installed packages are listed in the epilog.
+
+    With ``plugins``, ``run`` also takes the options they add (``d4py_cli_run_arguments``).
+    """
     added = sorted(plugin_commands())
     parser = argparse.ArgumentParser(
         prog="d4py",
@@ -100,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, help="Live progress line (default: on a terminal)."
     )
     run.add_argument("-v", "--verbose", action="store_true", help="Show full tracebacks of load errors.")
+    if plugins is not None:
+        _plugin_run_arguments(plugins, run)
 
     check = _command(commands, "check", "Check WORKFLOW without running it.", _check)
     _workflow_arguments(check)
@@ -125,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plugin_run_arguments(plugins: PluginManager, run: argparse.ArgumentParser) -> None:
+    for impl in plugins.hook.d4py_cli_run_arguments.get_hookimpls():
+        try:
+            impl.function(run)
+        except argparse.ArgumentError as error:  # an option core or another plugin already has
+            raise PluginError(f"the d4py plugin {impl.plugin_name!r} cannot add its run options: {error}") from error
+
+
 def _help_of(commands: Any, name: str) -> Callable[[argparse.Namespace], None]:
     def show(args: argparse.Namespace) -> None:
         commands.choices[name].print_help()
@@ -137,8 +153,10 @@ def _run(args: argparse.Namespace) -> None:
     from d4py.inputs import run_input_from
     from d4py.loader import load_workflow
     from d4py.pe import show_pe_logs
+    from d4py.plugins import get_plugin_manager
     from d4py.runner import run as run_graph
 
+    get_plugin_manager().hook.d4py_cli_run_parsed(args=args)
     show_pe_logs(logging.INFO)  # the PEs' log() messages on stderr, as dispel4py printed them
     inputs = run_input_from(args.iterations, args.data, args.file)
     graph = load_workflow(args.workflow, args.attr)
@@ -242,6 +260,16 @@ def _plugins(args: argparse.Namespace) -> None:
     Console(soft_wrap=True).print(table)
 
 
+def _run_plugins() -> PluginManager:
+    """The plugins ``d4py run`` takes options from: those the run uses (built once), so it pays nothing more.
+
+    Only run takes plugins' options: other commands load no plugin to parse their arguments.
+    """
+    from d4py.plugins import get_plugin_manager
+
+    return get_plugin_manager()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``d4py`` script: core's commands, or one an installed package adds."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -249,13 +277,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         entry = plugin_commands().get(argv[0])
         if entry is not None:
             sys.exit(run_plugin_command(entry, argv[1:]))
-    parser = build_parser()
     if not argv:
-        parser.print_help()
+        build_parser().print_help()
         sys.exit(2)
-    args = parser.parse_args(argv)
-    verbose = bool(getattr(args, "verbose", False))
+    verbose = False
     try:
+        parser = build_parser(_run_plugins() if argv[0] == "run" else None)
+        args = parser.parse_args(argv)
+        verbose = bool(getattr(args, "verbose", False))
         args.handler(args)
     except D4pyError as error:
         print_error(error, sys.stderr, verbose)

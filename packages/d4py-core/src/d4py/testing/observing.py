@@ -38,6 +38,10 @@ from d4py import hookimpl
 from d4py.observe import Observer
 
 
+class Counted(dict):  # this plugin's reports, told apart by type: other plugins' reach the hook too
+    pass
+
+
 class Count(Observer):
     def __init__(self, info):
         self.info, self.reads, self.writes = info, 0, 0
@@ -48,8 +52,8 @@ class Count(Observer):
 
     def report(self, final):
         if final:
-            return {"pe": self.info.pe_id, "index": self.info.index, "reads": self.reads,
-                    "writes": self.writes, "pid": os.getpid()}
+            return Counted(pe=self.info.pe_id, index=self.info.index, reads=self.reads,
+                           writes=self.writes, pid=os.getpid())
 
 
 @hookimpl
@@ -59,6 +63,8 @@ def d4py_observe(pe, info):
 
 @hookimpl
 def d4py_observer_report(info, report, final):
+    if not isinstance(report, Counted):
+        return
     with open(os.environ["D4PY_WATCH_FILE"], "a") as out:
         out.write(json.dumps(report) + "\\n")
 """

@@ -1,0 +1,85 @@
+"""``d4py runs``: list the recorded runs, show one, compare two.
+
+Found through the ``d4py.commands`` entry point ``runs``, so ``d4py run``
+never imports it. Bad input is one line: an unknown or ambiguous run exits 2,
+a store that cannot be read exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from d4py_monitor.show import diff_lines, run_lines, summary_lines
+from d4py_monitor.store import Store, UnknownRun, default_location, find_run, open_store
+
+__all__ = ["configure"]
+
+RUN_HELP = "A run id, a prefix of exactly one, or 'last'."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Fill in the parser of ``d4py runs``."""
+    parser.description = f"Look at the runs d4py-monitor recorded (in {default_location()}, under $D4PY_HOME)."
+    commands = parser.add_subparsers(metavar="COMMAND")
+    summary = "List the runs, newest first."
+    listing = commands.add_parser("list", help=summary, description=summary)
+    listing.add_argument("--json", action="store_true", dest="as_json", help="Print them as JSON.")
+    listing.set_defaults(handler=list_runs)
+    show = commands.add_parser("show", help="Show one run, instance by instance.", description="Show one run.")
+    show.add_argument("run", metavar="RUN", help=RUN_HELP)
+    show.add_argument("--json", action="store_true", dest="as_json", help="Print the whole record as JSON.")
+    show.set_defaults(handler=show_run)
+    diff = commands.add_parser(
+        "diff", help="Compare two runs, PE by PE.", description="Items and busy time of two runs, per PE, side by side."
+    )
+    diff.add_argument("first", metavar="A", help=RUN_HELP)
+    diff.add_argument("second", metavar="B", help=RUN_HELP)
+    diff.set_defaults(handler=diff_runs)
+
+
+def list_runs(args: argparse.Namespace) -> int:
+    store = _open()
+    summaries = store.summaries() if store is not None else []
+    if args.as_json:
+        documents = [{**vars(summary), "duration_s": summary.duration_s} for summary in summaries]
+        _print_json(documents)
+    elif summaries:
+        print("\n".join(summary_lines(summaries)))
+    else:
+        print(f"no runs recorded yet in {default_location()}")
+    return 0
+
+
+def show_run(args: argparse.Namespace) -> int:
+    store = _required()
+    run = store.load(find_run(store, args.run))
+    if args.as_json:
+        _print_json(run.to_json())
+    else:
+        print("\n".join(run_lines(run)))
+    return 0
+
+
+def diff_runs(args: argparse.Namespace) -> int:
+    store = _required()
+    first, second = (store.load(find_run(store, reference)) for reference in (args.first, args.second))
+    print("\n".join(diff_lines(first, second)))
+    return 0
+
+
+def _open() -> Store | None:
+    """The store for reading, or None when no run was ever recorded."""
+    return open_store(create=False) if default_location().is_file() else None
+
+
+def _required() -> Store:
+    store = _open()
+    if store is None:
+        raise UnknownRun(f"no runs recorded yet in {default_location()}")
+    return store
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, default=str))

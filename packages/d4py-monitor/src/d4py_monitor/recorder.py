@@ -1,0 +1,130 @@
+"""The driving process's side: what a run is, what its instances report, and its record saved at the end.
+
+A run is saved once, when it ends, in one transaction: nothing is written
+while it runs, so recording costs a run nothing until its result is ready,
+and a store that fails costs one warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from d4py import Backend, PEFailure, RunResult, __version__
+from d4py.plan import Plan
+from d4py_monitor.__about__ import __version__ as monitor_version
+from d4py_monitor.observer import InstanceReport, host_name
+from d4py_monitor.record import InstanceRecord, RunRecord
+from d4py_monitor.redact import redact
+from d4py_monitor.workflow import describe_workflow
+
+__all__ = ["Recorder", "describe_error", "save"]
+
+logger = logging.getLogger("d4py_monitor")
+
+
+class Recorder:
+    """One run, from ``d4py_run_start`` to ``d4py_run_end``, gathering its instances' reports."""
+
+    def __init__(self, plan: Plan, backend: Backend, source: str | None = None, attr: str | None = None) -> None:
+        self.plan = plan
+        self.started = time.time()
+        self.run = RunRecord(
+            id=os.urandom(6).hex(),  # 12 hex digits: a prefix of 4 or 5 tells runs apart
+            workflow=describe_workflow(plan, source, attr),
+            backend=backend.name,
+            options=redact(_options(backend.options)),
+            processes=plan.processes,
+            inputs={root: len(plan.inputs.get(root, [])) for root in plan.roots},
+            started=self.started,
+            ended=self.started,
+            status="running",
+            error=None,
+            host=host_name(),
+            pid=os.getpid(),
+            versions={"d4py": __version__, "d4py-monitor": monitor_version, "python": _python()},
+        )
+        self.instances: dict[tuple[str, int], InstanceRecord] = {}
+        self.seconds: dict[tuple[str, int], dict[int, list[float]]] = {}  # per instance: second -> share
+
+    def add(self, report: InstanceReport) -> None:
+        """Take in one report of an instance's observer: counts and times are sums of the reports."""
+        key = (report.pe, report.index)
+        instance = self.instances.get(key)
+        if instance is None:
+            instance = self.instances[key] = InstanceRecord(report.pe, report.index, report.host, report.pid)
+        for port, count in report.reads.items():
+            instance.reads[port] = instance.reads.get(port, 0) + count
+        for port, count in report.writes.items():
+            instance.writes[port] = instance.writes.get(port, 0) + count
+        instance.busy_s += report.busy
+        instance.idle_s += report.idle
+        instance.blocked_s += report.blocked
+        seconds = self.seconds.setdefault(key, {})
+        for second, share in report.seconds.items():
+            bucket = seconds.setdefault(second, [0, 0, 0.0, 0.0, 0.0])
+            for field, value in enumerate(share):
+                bucket[field] += value
+
+    def finish(self, result: RunResult | None, error: BaseException | None) -> RunRecord:
+        """The run's record, with its outcome and its instances in plan order, numbered by process."""
+        run = self.run
+        run.ended = time.time()
+        run.status = "ok" if error is None else "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        run.error = describe_error(error) if error is not None else None
+        run.counts = dict(result.counts) if result is not None else {}
+        order = {pe_id: number for number, pe_id in enumerate(self.plan.nodes)}
+        run.instances = sorted(self.instances.values(), key=lambda i: (order[i.pe], i.index))
+        processes: dict[tuple[str, int], int] = {}
+        for instance in run.instances:
+            seconds = self.seconds.get((instance.pe, instance.index), {})
+            instance.series = [
+                (second, int(s[0]), int(s[1]), s[2], s[3], s[4]) for second, s in sorted(seconds.items())
+            ]
+            instance.process = processes.setdefault((instance.host, instance.pid), len(processes))
+        return run
+
+
+def describe_error(error: BaseException) -> dict[str, Any]:
+    """What a record keeps of a run's error: for a PE that failed, which one, on what, and its traceback."""
+    described: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, PEFailure):
+        described.update(
+            pe=error.pe_id,
+            instance=error.instance,
+            stage=error.stage,
+            item=error.item_text,
+            traceback=error.traceback_text,
+        )
+    elif not isinstance(error, KeyboardInterrupt):
+        described["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return described
+
+
+def save(run: RunRecord) -> None:
+    """Save ``run`` in the default store; if that fails, warn once and let the run go on."""
+    from d4py_monitor.store import StoreError, open_store
+
+    try:
+        store = open_store(create=True)
+        try:
+            store.save(run)
+        finally:
+            store.close()
+    except StoreError as error:
+        logger.warning("d4py-monitor: this run was not recorded: %s", error)
+
+
+def _python() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])
+
+
+def _options(options: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(options) and not isinstance(options, type):
+        return dataclasses.asdict(options)
+    return {}

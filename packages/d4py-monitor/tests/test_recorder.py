@@ -1,0 +1,130 @@
+"""Runs recorded on every backend: what each instance did, where it ran, and how the run ended."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import d4py
+from d4py import PEFailure, WorkflowGraph
+from d4py.testing.pes import Fails, KeyCounter, Numbers, Pair, Pass
+
+ITEMS = 300
+
+
+def counted() -> WorkflowGraph:
+    """Numbers -> Pass -> Pair -> KeyCounter (3 instances, group_by the number)."""
+    graph = WorkflowGraph()
+    source, middle, pair, counter = Numbers(ITEMS), Pass(), Pair(), KeyCounter(grouping=[0], numprocesses=3)
+    graph.connect(source, "output", middle, "input")
+    graph.connect(middle, "output", pair, "input")
+    graph.connect(pair, "output", counter, "input")
+    return graph
+
+
+def per_pe(run, what):
+    totals = {}
+    for instance in run.instances:
+        totals[instance.pe] = totals.get(instance.pe, 0) + getattr(instance, what)
+    return totals
+
+
+@pytest.mark.parametrize(("backend", "processes"), [("simple", None), ("multi", 6), ("mpi", 6)])
+def test_every_instance_is_recorded_with_what_it_read_and_wrote(backend, processes, recorded):
+    result = d4py.run(counted(), backend=backend, processes=processes)
+    (run,) = recorded()
+    assert (run.backend, run.status, run.error) == (backend, "ok", None)
+    source, middle, pair, counter = run.workflow["graph"]["pes"]
+    assert per_pe(run, "items_in") == {source["id"]: 1, middle["id"]: ITEMS, pair["id"]: ITEMS, counter["id"]: ITEMS}
+    assert per_pe(run, "items_out")[pair["id"]] == ITEMS
+    assert run.counts == result.counts
+    counters = [i for i in run.instances if i.pe == counter["id"]]
+    assert [i.index for i in counters] == list(range(counter["instances"]))
+    assert sum(i.items_in for i in counters) == ITEMS  # the keys spread over the instances, none lost
+    for instance in run.instances:
+        assert sum(second[1] for second in instance.series) == instance.items_in  # the seconds add up
+        assert sum(second[2] for second in instance.series) == instance.items_out
+        assert instance.busy_s >= 0 and instance.idle_s >= 0 and instance.blocked_s >= 0
+    assert run.ended >= run.started
+
+
+def test_simple_runs_every_instance_in_the_driving_process(recorded):
+    d4py.run(counted())
+    (run,) = recorded()
+    assert {(i.pid, i.process) for i in run.instances} == {(os.getpid(), 0)}
+    assert len(run.instances) == 6  # three PEs, and three counters
+
+
+@pytest.mark.parametrize("backend", ["multi", "mpi"])
+def test_the_layout_says_which_process_ran_each_instance(backend, recorded):
+    d4py.run(counted(), backend=backend, processes=6)
+    (run,) = recorded()
+    pids = {i.pid for i in run.instances}
+    assert os.getpid() not in pids  # workers ran them, not the driver
+    assert run.pid == os.getpid()
+    assert len({i.process for i in run.instances}) == len(pids) > 1
+    fused = {i.process for i in run.instances if i.pe in {pe["id"] for pe in run.workflow["graph"]["pes"][:3]}}
+    assert len(fused) == 1  # the fused chain shares one process
+
+
+@pytest.mark.parametrize("backend", ["simple", "multi"])
+def test_a_failed_run_is_recorded_with_its_pe_instance_and_item(backend, recorded):
+    graph = WorkflowGraph()
+    source, middle, faulty = Numbers(40), Pass(), Fails(bad=13)
+    graph.connect(source, "output", middle, "input")
+    graph.connect(middle, "output", faulty, "input")
+    with pytest.raises(PEFailure):
+        d4py.run(graph, backend=backend, processes=3)
+    (run,) = recorded()
+    assert run.status == "failed"
+    assert run.error["pe"] == faulty.id and run.error["instance"] == 0
+    assert run.error["item"] == "{'input': 13}" and run.error["stage"] == "process"
+    assert "cannot handle 13" in run.error["traceback"]
+    assert run.counts == {}
+
+
+class Interrupted(Pass):
+    def _process(self, data):
+        if data == 5:
+            raise KeyboardInterrupt  # as Ctrl-C would, in the middle of the stream
+        return data
+
+
+def test_an_interrupted_run_is_recorded_as_such(recorded):
+    graph = WorkflowGraph()
+    graph.connect(Numbers(10), "output", Interrupted(), "input")
+    with pytest.raises(KeyboardInterrupt):
+        d4py.run(graph)
+    (run,) = recorded()
+    assert run.status == "interrupted" and run.error == {"type": "KeyboardInterrupt", "message": ""}
+
+
+def test_options_are_recorded_with_the_budget(recorded):
+    d4py.run(counted(), backend="multi", options=["batch_items=7"], processes=2)
+    (run,) = recorded()
+    assert run.options["batch_items"] == 7 and run.processes == 2
+
+
+def test_the_graph_is_described_with_ports_instances_and_groupings(recorded):
+    d4py.run(counted())
+    (run,) = recorded()
+    graph = run.workflow["graph"]
+    assert [pe["instances"] for pe in graph["pes"]] == [1, 1, 1, 3]
+    assert graph["pes"][3]["inputs"] == ["input"] and graph["pes"][0]["outputs"] == ["output"]
+    assert [c["grouping"] for c in graph["connections"]] == ["shuffle", "shuffle", "group_by[0]"]
+    assert run.inputs == {graph["pes"][0]["id"]: 1}
+
+
+def test_the_graph_hash_is_the_same_under_another_budget(recorded):
+    d4py.run(counted())
+    d4py.run(counted(), backend="multi", processes=2)
+    second, first = recorded()
+    assert first.workflow["hash"] == second.workflow["hash"]
+    assert first.workflow["graph"] != second.workflow["graph"]  # instance counts follow -n
+
+
+def test_monitor_off_records_nothing(monkeypatch, recorded):
+    monkeypatch.setenv("D4PY_MONITOR", "off")
+    d4py.run(counted(), backend="multi", processes=3)
+    assert recorded() == []
