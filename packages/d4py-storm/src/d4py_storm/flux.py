@@ -34,12 +34,12 @@ def flux_topology(plan: Plan, name: str, command: list[str], config: dict[str, A
         shell = {
             "id": component,
             "className": SHELL_SPOUT if is_spout(plan, partition) else SHELL_BOLT,
-            "constructorArgs": [command, FIELDS],
-            "configMethods": [{"name": "setNamedStream", "args": [COLLECT, FIELDS]}],
+            "constructorArgs": [list(command), list(FIELDS)],  # copies: YAML would write repeats as aliases
+            "configMethods": [{"name": "setNamedStream", "args": [COLLECT, list(FIELDS)]}],
             "parallelism": instances,
         }
         (spouts if is_spout(plan, partition) else bolts).append(shell)
-    bolts.append({"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": [command, []], "parallelism": 1})
+    bolts.append({"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": [list(command), []], "parallelism": 1})
     return {
         "name": name,
         "config": config,
