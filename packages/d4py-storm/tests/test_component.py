@@ -117,7 +117,7 @@ def test_a_bolt_answers_heartbeats_and_emits_directly_anchored_before_it_acks(to
     assert all(e["command"] == "emit" and e["task"] == 5 and e["stream"] == "collect" for e in emits)
     assert all(e["anchors"] == ["123"] for e in emits)
     received = _batches(emits)
-    source, sink = plan.nodes
+    _, sink = plan.nodes
     assert [m for m in received if m[0] == OUTPUT] == [
         (OUTPUT, sink, "output", 41),
         (OUTPUT, sink, "output", ("a", [1.5])),

@@ -9,7 +9,7 @@ from d4py.testing.contract import BackendContract
 
 class TestStorm(BackendContract):
     backend = "storm"
-    options = ["emulate=true"]
+    options = ("emulate=true",)
 
     def test_fewer_processes_than_pes_give_the_same_results_in_no_more_processes(self) -> None:
         pytest.skip("Storm runs one multilang process per task: -n sets instance counts, Storm places processes")

@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,18 @@ class _Task:
 
 
 class Emulator:
-    """Runs the topology in ``topology`` (a Flux YAML beside its ``resources`` folder) until killed."""
+    """Runs the topology in ``topology`` (a Flux YAML beside its ``resources`` folder) until killed.
 
-    def __init__(self, topology: Path, env: dict[str, str] | None = None) -> None:
+    ``log`` takes each line a component logs or reports as an error, as a
+    Storm worker's log would (default: this process's stderr).
+    """
+
+    def __init__(
+        self, topology: Path, env: dict[str, str] | None = None, log: Callable[[str], None] | None = None
+    ) -> None:
         document = yaml.safe_load(topology.read_text())
         self.resources = topology.parent / "resources"
-        self.env = env
+        self.env, self.log = env, log or _to_stderr
         self.config: dict[str, Any] = dict(document.get("config") or {})
         self.specs = {spec["id"]: (spec, True) for spec in document.get("spouts") or []}
         self.specs.update({spec["id"]: (spec, False) for spec in document.get("bolts") or []})
@@ -254,10 +261,10 @@ class Emulator:
         elif command in ("ack", "fail") and not task.spout:
             self._settle(task, str(message.get("id")), command)
         elif command == "log":
-            print(f"{where}: {message.get('msg')}", file=sys.stderr, flush=True)
+            self.log(f"{where}: {message.get('msg')}")
         elif command == "error":
             self.errors.append(f"{task.component}: {message.get('msg')}")
-            print(f"{where} reported an error: {message.get('msg')}", file=sys.stderr, flush=True)
+            self.log(f"{where} reported an error: {message.get('msg')}")
         else:
             raise ProtocolError(f"{where} sent {str(message)[:200]!r}, which a Storm worker does not take")
 
@@ -322,6 +329,10 @@ def _declared(spec: dict[str, Any]) -> dict[str, list[str]]:
             name, fields = method["args"]
             streams[str(name)] = [str(f) for f in fields]
     return streams
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _tuple_id() -> str:
