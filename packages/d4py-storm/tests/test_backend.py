@@ -78,3 +78,14 @@ def test_a_partition_that_is_a_spout_fed_from_outside_is_refused_before_anything
     graph.partitions = [[c, b], [a]]
     with pytest.raises(UsageError, match=rf"partition \[{b.id}, {c.id}\]: it holds root '{c.id}'.*'{b.id}'"):
         run(graph, backend="storm", options=["emulate=true"])
+
+
+def test_a_task_that_starts_twice_fails_the_run_since_its_state_is_lost():
+    from d4py import RunFailed
+    from d4py_storm.backend import _check_start
+    from d4py_storm.topology import STARTED
+
+    started: set[int] = set()
+    _check_start((STARTED, 3, "Pass1", 7), started)
+    with pytest.raises(RunFailed, match="task 7 of component 'Pass1' started again: Storm restarted its worker"):
+        _check_start((STARTED, 3, "Pass1", 7), started)

@@ -28,7 +28,7 @@ from d4py.runhooks import RunHooks
 from d4py.testing.pes import Fails, Numbers, Pass
 from d4py_storm.build import build_topology
 from d4py_storm.codec import new_key, open_sealed, seal
-from d4py_storm.topology import COLLECTOR, task_layout
+from d4py_storm.topology import COLLECTOR, STARTED, task_layout
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -129,6 +129,7 @@ def test_a_bolt_answers_heartbeats_and_emits_directly_anchored_before_it_acks(to
 
 def test_a_spout_feeds_one_input_per_next_and_emits_direct_tuples_with_ids(topology, tmp_path):
     plan, resources = topology(Pass(), inputs=2)
+    source = next(iter(plan.nodes))
     spout = _start(plan, resources, 1, tmp_path / "pids")
     spout.send({"command": "activate"})
     assert spout.read() == {"command": "sync"}
@@ -144,7 +145,9 @@ def test_a_spout_feeds_one_input_per_next_and_emits_direct_tuples_with_ids(topol
     assert sorted(m[3] for _, m in items if m[0] == ITEM) == [0, 0, 1, 1, 2, 2]
     assert all(task == {0: 2, 1: 3}[m[2]] for task, m in items), "an instance's items went to another task"
     assert sorted(task for task, m in items if m[0] == END) == [2, 3]
-    assert [m[0] for m in _batches([e for e in emits if e["stream"] == "collect"])] == [DONE]
+    started, done = _batches([e for e in emits if e["stream"] == "collect"])
+    assert started == (STARTED, task_layout(plan).index([(plan.nodes[source].partition, 0)]), source, 1)
+    assert done[0] == DONE
     for command in ({"command": "ack", "id": emits[0]["id"]}, {"command": "fail", "id": emits[1]["id"]}):
         spout.send(command)
         assert spout.until("sync")[-1] == {"command": "sync"}
@@ -160,7 +163,7 @@ def test_a_raising_pe_fails_its_tuple_reports_the_error_and_tells_the_driver(top
     (error,) = [m["msg"] for m in messages if m["command"] == "error"]
     sink = list(plan.nodes)[1]
     assert f"PE '{sink}' (instance 0) failed in process on item {{'input': 7}}" in error
-    (failed,) = _batches([m for m in messages if m["command"] == "emit"])
+    _, failed = _batches([m for m in messages if m["command"] == "emit"])  # after the task's STARTED
     assert failed[0] == FAILED and failed[2].pe_id == sink and "cannot handle 7" in failed[2].traceback_text
     bolt.send({"id": "10", "comp": "source", "stream": "default", "task": 1, "tuple": seal([(ITEM, 0, 0, 1)], KEY)})
     assert bolt.read() == {"command": "fail", "id": "10"}  # the run has failed: nothing more is processed

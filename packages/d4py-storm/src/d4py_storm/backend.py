@@ -126,11 +126,13 @@ class StormBackend(Backend):
                 )
                 launcher = self._launcher(built)
                 collector = RunCollector(plan, hooks, range(len(task_layout(plan))))
+                tasks_started: set[int] = set()
                 try:
                     launcher.start()
                     while not collector.done:
                         for batch in link.receive(0.5):
-                            collector.handle(batch)
+                            for message in collector.handle(batch):
+                                _check_start(message, tasks_started)
                         problem = None if collector.done else launcher.problem()
                         if problem:
                             raise RunFailed(f"storm topology {built.name} failed: {problem}")
@@ -159,6 +161,19 @@ class StormBackend(Backend):
 
         storm = find_storm(options.storm)
         return StormCluster(storm, built.jar, built.topology, built.name, options.nimbus, options.flux_version)
+
+
+def _check_start(message: tuple[Any, ...], started: set[int]) -> None:
+    """Fail the run when a task starts a second time: Storm restarted it, and its PE's state is lost."""
+    from d4py_storm.topology import STARTED
+
+    if message[0] == STARTED:
+        if message[1] in started:
+            raise RunFailed(
+                f"task {message[3]} of component {message[2]!r} started again: Storm restarted its worker, "
+                "and the state of its PE instance and the tuples it held are lost (d4py does not replay)"
+            )
+        started.add(message[1])
 
 
 def topology_config(options: StormOptions) -> dict[str, Any]:

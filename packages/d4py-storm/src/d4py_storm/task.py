@@ -23,7 +23,7 @@ from typing import Any
 from d4py.hosting import FAILED, Batch, HostTransport, Outbox, WorkerSettings, portable_error, start_worker
 from d4py_storm.codec import open_sealed, seal
 from d4py_storm.multilang import Channel, TaskContext, TupleInbox
-from d4py_storm.topology import COLLECT, COLLECTOR, ITEMS, RunSettings, is_spout, task_layout
+from d4py_storm.topology import COLLECT, COLLECTOR, ITEMS, STARTED, RunSettings, is_spout, task_layout
 
 __all__ = ["PETask", "serve_task", "worker_here"]
 
@@ -65,6 +65,7 @@ class PETask:
         self.to_driver = Outbox(self._sender(context.tasks[COLLECTOR][0], COLLECT), settings.batch)
         self.transport = HostTransport(plan, outboxes.__getitem__, self.to_driver, layout)
         self.host = worker.host(layout[self.number], self.transport, self.number)
+        self.to_driver.put((STARTED, self.number, context.component, context.task))
 
     def _sender(self, task: int, stream: str) -> Callable[[Batch], None]:
         def send(batch: Batch) -> None:

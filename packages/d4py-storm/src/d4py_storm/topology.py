@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from d4py.backend import BatchOptions
-from d4py.hosting import WorkerSettings
+from d4py.hosting import FIRST_BACKEND_KIND, WorkerSettings
 from d4py.plan import Plan, Slot
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "COLLECTOR",
     "ITEMS",
     "SETTINGS_FILE",
+    "STARTED",
     "RunSettings",
     "component_ids",
     "is_spout",
@@ -34,6 +35,8 @@ COLLECTOR = "d4py-collector"  # the bolt that passes what tasks tell the driver 
 ITEMS = "default"  # the stream of batches between PE components
 COLLECT = "collect"  # the stream of batches from every task to the collector
 SETTINGS_FILE = "d4py-run.pickle"  # in the resources folder, a component's working directory
+# (STARTED, process, component, task id): a task has started. Twice for one process means Storm restarted it.
+STARTED = FIRST_BACKEND_KIND
 
 
 @dataclass(frozen=True)
