@@ -47,6 +47,7 @@ from typing import Any
 
 import yaml
 
+from d4py import RunFailed
 from d4py_storm.multilang import HEARTBEAT, Channel
 
 __all__ = ["Emulator"]
@@ -56,8 +57,8 @@ SUBPROCESS_TIMEOUT = 30  # seconds; Storm's default supervisor.worker.timeout.se
 MAX_SPOUT_PENDING = 1024  # when the topology does not set topology.max.spout.pending
 
 
-class ProtocolError(Exception):
-    """A component did what a Storm worker would refuse."""
+class ProtocolError(RunFailed):
+    """A component did what a Storm worker would refuse, or died."""
 
 
 @dataclass
@@ -103,7 +104,7 @@ class Emulator:
                 self.task_component[len(self.task_component) + 1] = component
         self.tasks: dict[int, _Task] = {}
         self.errors: list[str] = []  # what components reported with "error", as Storm's UI lists them
-        self._events: queue.SimpleQueue[tuple[_Task, Any]] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[tuple[_Task | None, Any]] = queue.SimpleQueue()  # (None, None): wake up
         self._roots: dict[str, set[tuple[int, Any]]] = {}  # tuple id -> the spout trees it belongs to
         self._open: dict[tuple[int, Any], int] = {}  # spout tree -> tuples in it not yet acked
         self._problem: str | None = None
@@ -142,6 +143,7 @@ class Emulator:
     def kill(self) -> None:
         """End every task (closing its stdin, as a ShellProcess's destroy does) and wait for them."""
         self._stopping = True
+        self._events.put((None, None))
         if self._loop.is_alive():
             self._loop.join()
         for task in self.tasks.values():

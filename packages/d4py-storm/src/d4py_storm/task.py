@@ -99,7 +99,9 @@ class PETask:
     def serve_spout(self) -> int:
         steps: Iterator[None] | None = None
         while (message := self.channel.read()) is not None:
-            command = message.get("command") if isinstance(message, dict) else None
+            if not isinstance(message, dict):  # task ids answer non-direct emits, which d4py never makes
+                continue
+            command = message.get("command")
             if command == "next":
                 if steps is None:  # preprocess on the first next: a spout may emit only while Storm listens
                     steps = self.host.root_steps()
