@@ -109,6 +109,7 @@ class Emulator:
         self._open: dict[tuple[int, Any], int] = {}  # spout tree -> tuples in it not yet acked
         self._problem: str | None = None
         self._stopping = False
+        self.stopped = threading.Event()  # set once the topology has stopped, killed or failed
         self._piddir = tempfile.TemporaryDirectory(prefix="d4py-storm-pids-")
         self._loop = threading.Thread(target=self._run, name="storm-emulator", daemon=True)
 
@@ -221,6 +222,8 @@ class Emulator:
             self._problem = str(error)
         except OSError as error:  # a pipe to a component that has died
             self._problem = f"a component's pipe broke ({error})"
+        finally:
+            self.stopped.set()
 
     def _command_spouts(self) -> None:
         limit = int(self.config.get("topology.max.spout.pending") or MAX_SPOUT_PENDING)
