@@ -62,6 +62,24 @@ def _build(graph: WorkflowGraph, folder: Path, processes: int | None = None) -> 
     return plan, yaml.safe_load(built.topology.read_text())
 
 
+# The properties Flux's YAML beans have (TopologyDef, VertexDef and ObjectDef, StreamDef, GroupingDef,
+# ConfigMethodDef): SnakeYAML refuses any other key.
+TOPOLOGY_KEYS = {"name", "config", "components", "includes", "topologySource", "spouts", "bolts", "streams"}
+VERTEX_KEYS = {"id", "className", "constructorArgs", "properties", "configMethods", "parallelism", "numTasks", "config"}
+STREAM_KEYS, GROUPING_KEYS = {"name", "from", "to", "grouping"}, {"type", "streamId", "args", "customClass"}
+GROUPING_TYPES = {"ALL", "CUSTOM", "DIRECT", "SHUFFLE", "LOCAL_OR_SHUFFLE", "FIELDS", "GLOBAL", "NONE"}
+
+
+def _only_flux_properties(document: dict[str, Any]) -> None:
+    assert set(document) <= TOPOLOGY_KEYS and {"name", "spouts", "bolts", "streams"} <= set(document)
+    for vertex in document["spouts"] + document["bolts"]:
+        assert set(vertex) <= VERTEX_KEYS and isinstance(vertex["parallelism"], int)
+        assert all(set(method) <= {"name", "args"} for method in vertex.get("configMethods", []))
+    for stream in document["streams"]:
+        assert set(stream) <= STREAM_KEYS and set(stream["grouping"]) <= GROUPING_KEYS
+        assert stream["grouping"]["type"] in GROUPING_TYPES
+
+
 def _streams_declared(component: dict[str, Any]) -> set[str]:
     declared = {"default"} if len(component["constructorArgs"]) > 1 else set()
     return declared | {m["args"][0] for m in component.get("configMethods", []) if m["name"] == "setNamedStream"}
@@ -71,6 +89,7 @@ def _streams_declared(component: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("processes", [None, 6])
 def test_the_topology_has_flux_structure_one_component_per_pe_and_direct_streams(shape, processes, tmp_path):
     plan, document = _build(_graphs()[shape], tmp_path, processes)
+    _only_flux_properties(document)
     assert document["name"] == "t-1" and document["config"] == {"topology.workers": 2}
     spouts, bolts = document["spouts"], document["bolts"]
     components = {c["id"]: c for c in spouts + bolts}
@@ -80,7 +99,7 @@ def test_the_topology_has_flux_structure_one_component_per_pe_and_direct_streams
     assert set(components) == {*expected, COLLECTOR}
     for name, members in expected.items():
         component = components[name]
-        assert component["parallelism"] == plan.nodes[members[0]].instances
+        assert component["parallelism"] == component["numTasks"] == plan.nodes[members[0]].instances
         root = any(pe not in plan.incoming for pe in members)
         assert component["className"] == (SHELL_SPOUT if root else SHELL_BOLT)
         assert (component in spouts) == root

@@ -99,7 +99,8 @@ class Emulator:
             self.subscribed.setdefault(stream["to"], {})[key] = grouping["type"]
         self.task_component: dict[int, str] = {}
         for component in sorted([*self.specs, "__acker"]):  # Storm numbers tasks in component-id order
-            count = 1 if component == "__acker" else int(self.specs[component][0].get("parallelism", 1))
+            spec = self.specs.get(component, ({}, False))[0]  # the acker: one task
+            count = int(spec.get("numTasks") or spec.get("parallelism") or 1)  # Flux: tasks default to executors
             for _ in range(count):
                 self.task_component[len(self.task_component) + 1] = component
         self.tasks: dict[int, _Task] = {}

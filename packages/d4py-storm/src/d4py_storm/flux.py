@@ -37,9 +37,11 @@ def flux_topology(plan: Plan, name: str, command: list[str], config: dict[str, A
             "constructorArgs": [list(command), list(FIELDS)],  # copies: YAML would write repeats as aliases
             "configMethods": [{"name": "setNamedStream", "args": [COLLECT, list(FIELDS)]}],
             "parallelism": instances,
+            "numTasks": instances,  # fixed, so rebalancing executors keeps one task per instance
         }
         (spouts if is_spout(plan, partition) else bolts).append(shell)
-    bolts.append({"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": [list(command), []], "parallelism": 1})
+    collector = {"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": [list(command), []], "parallelism": 1}
+    bolts.append({**collector, "numTasks": 1})
     return {
         "name": name,
         "config": config,
