@@ -16,3 +16,9 @@ class TestStorm(BackendContract):
 
     def test_what_pes_print_and_log_is_shown_in_order_per_instance(self, tmp_path: Path) -> None:
         pytest.skip("what PEs print goes to the Storm worker log (a component's stderr): see test_emulated.py")
+
+
+class TestStormUnderABudget(TestStorm):
+    """The same scenarios with instance counts scaled to a budget: more tasks per component."""
+
+    processes = 6
