@@ -99,6 +99,8 @@ def _copy_workflow_files(target: Path) -> dict[str, str]:
     target.mkdir(exist_ok=True)
     files: dict[str, str] = {}
     folders = {Path(file).resolve().parent for file in WORKFLOW_FILES.values()}
+    # Python's own library and installed packages may sit below a workflow's folder (a venv in the project).
+    installed = {Path(prefix).resolve() for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     for name, file in WORKFLOW_FILES.items():
         shutil.copyfile(file, target / Path(file).name)
         files[name] = f"{WORKFLOW_FOLDER}/{Path(file).name}"
@@ -107,6 +109,8 @@ def _copy_workflow_files(target: Path) -> dict[str, str]:
         if not loaded or loaded in WORKFLOW_FILES.values() or "-packages" in loaded:
             continue
         path = Path(loaded).resolve()
+        if installed & set(path.parents):
+            continue
         for folder in folders:
             if folder in path.parents and path.suffix == ".py":
                 copy = target / path.relative_to(folder)
