@@ -15,6 +15,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,9 @@ class Component:
 
 @pytest.fixture
 def topology(tmp_path: Path) -> Any:
-    def make(sink: Any, inputs: Any = None) -> Any:
+    def make(sink: Any, inputs: Any = None, source: Any = None) -> Any:
         graph = WorkflowGraph()
-        source = Numbers(3)
+        source = source or Numbers(3)
         sink.numprocesses = 2
         graph.connect(source, "output", sink, "input")
         plan = build_plan(graph, inputs, fuse=False)
@@ -86,14 +87,15 @@ def topology(tmp_path: Path) -> Any:
     return make
 
 
-def _start(plan: Any, resources: Path, task: int, pids: Path) -> Component:
+def _start(plan: Any, resources: Path, task: int, pids: Path, conf: dict[str, Any] | None = None) -> Component:
     source, sink = plan.nodes
     # Task ids as a Storm cluster might number them: not in d4py's order, the acker among them.
     tasks = {"1": source, "2": sink, "3": sink, "4": "__acker", "5": COLLECTOR}
     component = Component(resources)
     pids.mkdir(exist_ok=True)
     context = {"task->component": tasks, "taskid": task, "componentid": tasks[str(task)]}
-    component.send({"conf": {"topology.message.timeout.secs": 30}, "pidDir": str(pids), "context": context})
+    conf = conf or {"topology.message.timeout.secs": 30}
+    component.send({"conf": conf, "pidDir": str(pids), "context": context})
     reply = component.read()
     assert reply == {"pid": component.process.pid}
     assert (pids / str(component.process.pid)).exists(), "no pid file for the supervisor"
@@ -187,3 +189,22 @@ def test_a_batch_signed_with_another_key_is_refused_and_never_unpickled(topology
     assert any("not signed with this run's key" in m.get("msg", "") for m in messages)
     assert not TRAPPED.exists()
     bolt.close()
+
+
+class SlowNumbers(Numbers):
+    """A root that computes for a while before it writes."""
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        time.sleep(1.5)  # stands for a long computation: Storm hears nothing from the spout meanwhile
+        super()._process(inputs)
+
+
+def test_a_spout_whose_root_computes_long_keeps_telling_storm_it_is_alive(topology, tmp_path):
+    plan, resources = topology(Pass(), source=SlowNumbers(1))
+    spout = _start(plan, resources, 1, tmp_path / "pids", conf={"topology.subprocess.timeout.secs": 1})
+    spout.send({"command": "next"})
+    messages = spout.until("sync")
+    first_emit = next(i for i, m in enumerate(messages) if m["command"] == "emit")
+    alive = [m for m in messages[:first_emit] if m["command"] == "log"]
+    assert alive and all(m["level"] == 1 for m in alive)  # debug lines, before the root wrote anything
+    spout.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from d4py import PEFailure, WorkflowGraph, run
+from d4py import PEFailure, RunFailed, WorkflowGraph, run
 from d4py.testing import assert_same_items
 from d4py.testing import pes as p
 from d4py_storm.emulator import Emulator
@@ -91,6 +91,14 @@ def test_a_raising_pe_fails_the_run_naming_pe_and_item_and_leaves_no_component_b
     with pytest.raises(PEFailure, match=rf"PE '{faulty.id}' \(instance 0\) failed in process on item .*13"):
         run(graph, backend="storm", options=EMULATED)
     assert set(_components()) <= before
+
+
+def test_a_component_that_dies_fails_the_run_as_a_dead_storm_worker_would():
+    graph = WorkflowGraph()
+    source, dies = p.Numbers(10), p.KillsItsProcess(at=4)
+    graph.connect(source, "output", dies, "input")
+    with pytest.raises(RunFailed, match=rf"{dies.id} task \d+ \(pid \d+\) exited with code -9"):
+        run(graph, backend="storm", options=EMULATED)
 
 
 def _components() -> list[str]:

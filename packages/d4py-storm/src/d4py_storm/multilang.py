@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +31,7 @@ class Channel:
     def __init__(self, reader: IO[bytes], writer: IO[bytes]) -> None:
         self.reader, self.writer = reader, writer
         self._lock = threading.Lock()
+        self.sent_at = time.monotonic()  # when this end last wrote: Storm takes silence for a hung process
 
     def read(self) -> Any:
         """The next message, or None once the other end has closed."""
@@ -49,6 +51,7 @@ class Channel:
         with self._lock:
             self.writer.write(data)
             self.writer.flush()
+            self.sent_at = time.monotonic()
 
     def emit(
         self, values: list[Any], task: int, stream: str, anchors: list[str] | None, message_id: int | None
@@ -97,6 +100,12 @@ class TaskContext:
         task = int(context["taskid"])
         component = context.get("componentid") or context["task->component"][str(task)]
         return cls(component, task, {name: sorted(ids) for name, ids in tasks.items()}, setup.get("conf") or {})
+
+    @property
+    def silence_allowed(self) -> float:
+        """How long Storm lets this process stay silent before it kills it as hung, in seconds."""
+        timeout = self.conf.get("topology.subprocess.timeout.secs") or self.conf.get("supervisor.worker.timeout.secs")
+        return float(timeout or 30)
 
     @property
     def index(self) -> int:

@@ -14,6 +14,7 @@ ended, as on every backend.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -59,6 +60,8 @@ class PETask:
         self.number = layout.index([(partition, context.index)])
         self.anchor: str | None = None  # the tuple being handled: what it produces is anchored to it
         self.broken = False
+        self.busy = False  # a spout inside a root's call, where Storm hears nothing else from it
+        self._stopped = threading.Event()
         self._ids = itertools.count(1)
         tasks = [context.tasks[settings.components[p]][k] for [(p, k)] in layout]
         outboxes = [Outbox(self._sender(task, ITEMS), settings.batch) for task in tasks]
@@ -98,6 +101,7 @@ class PETask:
 
     def serve_spout(self) -> int:
         steps: Iterator[None] | None = None
+        threading.Thread(target=self.keep_alive, name="spout-keep-alive", daemon=True).start()
         while (message := self.channel.read()) is not None:
             if not isinstance(message, dict):  # task ids answer non-direct emits, which d4py never makes
                 continue
@@ -114,7 +118,20 @@ class PETask:
                     "warn",
                 )
             self.channel.sync()  # next, ack, fail, activate and deactivate all end in a sync
+        self._stopped.set()
         return 0
+
+    def keep_alive(self) -> None:
+        """Write a debug line whenever a root has been silent for a third of the time Storm allows.
+
+        A ShellSpout reads its process only while it answers a command, and
+        kills it after ``topology.subprocess.timeout.secs`` of silence; a root
+        may compute longer than that for one run input.
+        """
+        interval = self.context.silence_allowed / 3
+        while not self._stopped.wait(interval / 2):
+            if self.busy and time.monotonic() - self.channel.sent_at > interval:
+                self.channel.log("d4py: a root is still computing", "debug")
 
     def next_tuple(self, steps: Iterator[None]) -> None:
         if self.broken or self.host.finished:
@@ -125,7 +142,11 @@ class PETask:
             next(steps, None)
             self.end_if_finished()
 
-        self.attempt(step)
+        self.busy = True
+        try:
+            self.attempt(step)
+        finally:
+            self.busy = False
 
     # -- as a bolt --------------------------------------------------------------
 
