@@ -70,8 +70,9 @@ def build_topology(
 
     ``python`` is the interpreter that runs the components on Storm's
     supervisors; ``key`` signs the run's batches; ``driver`` is the
-    host:port the collector forwards to (None: it logs instead). ``keep_paths`` gives the components this process's
-    ``sys.path`` too, for runs on this machine.
+    host:port the collector forwards to (None: it logs instead).
+    ``keep_paths`` gives the components this process's ``sys.path`` too,
+    for runs on this machine.
     """
     resources = folder / "resources"
     resources.mkdir(parents=True, exist_ok=True)
