@@ -22,10 +22,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import yaml
 
+from d4py import GraphError
 from d4py.backend import BatchOptions
-from d4py.hosting import worker_settings
+from d4py.hosting import WorkerSettings, worker_settings
 from d4py.loader import WORKFLOW_FILES
 from d4py.plan import Plan
 from d4py.runhooks import RunHooks
@@ -78,7 +80,7 @@ def build_topology(
     resources.mkdir(parents=True, exist_ok=True)
     files = _copy_workflow_files(resources / WORKFLOW_FOLDER)
     (resources / "requirements.txt").write_text(_requirements(resources / WORKFLOW_FOLDER, set(files)))
-    core = worker_settings(plan, hooks)
+    core = _worker_settings(plan, hooks)
     paths = (WORKFLOW_FOLDER, *(core.paths if keep_paths else ()))
     worker = replace(core, paths=paths, workflow_files=files)
     RunSettings(name, worker, key, component_ids(plan), driver, batch).save(resources)
@@ -88,6 +90,22 @@ def build_topology(
     jar = folder / "topology.jar"
     _write_jar(jar, resources)
     return Built(folder, topology, jar, name)
+
+
+def _worker_settings(plan: Plan, hooks: RunHooks) -> WorkerSettings:
+    """Core's worker settings; a PE that cannot travel to Storm's components is named."""
+    try:
+        return worker_settings(plan, hooks)
+    except Exception as error:
+        for pe_id, node in plan.nodes.items():
+            try:
+                cloudpickle.dumps(node.pe)
+            except Exception as problem:
+                raise GraphError(
+                    f"PE '{pe_id}' cannot be pickled for Storm's components ({type(problem).__name__}: {problem}); "
+                    "open files, connections and locks in preprocess() rather than __init__()"
+                ) from error
+        raise
 
 
 def _copy_workflow_files(target: Path) -> dict[str, str]:
