@@ -181,7 +181,8 @@ def test_bad_input_to_build_is_one_line_and_exit_2(arguments, message, tmp_path)
 def test_a_pe_that_cannot_travel_to_the_components_is_named(tmp_path):
     (tmp_path / "locked.py").write_text(
         "import threading\nfrom d4py import WorkflowGraph\nfrom d4py.testing.pes import Numbers, Pass\n\n"
-        "class Locked(Pass):\n    def __init__(self):\n        super().__init__()\n        self.lock = threading.Lock()\n\n"
+        "class Locked(Pass):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.lock = threading.Lock()\n\n"
         "graph = WorkflowGraph()\ngraph.connect(Numbers(2), 'output', Locked(), 'input')\n"
     )
     command = [sys.executable, "-m", "d4py", "storm", "build", str(tmp_path / "locked.py"), "-o", str(tmp_path / "o")]
