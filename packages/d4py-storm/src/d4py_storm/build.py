@@ -81,7 +81,8 @@ def build_topology(
     files = _copy_workflow_files(resources / WORKFLOW_FOLDER)
     (resources / "requirements.txt").write_text(_requirements(resources / WORKFLOW_FOLDER, set(files)))
     core = _worker_settings(plan, hooks)
-    paths = (WORKFLOW_FOLDER, *(core.paths if keep_paths else ()))
+    # Resolved here: the components start in the resources folder, where '' and other relative paths mislead.
+    paths = (WORKFLOW_FOLDER, *(str(Path(path).resolve()) for path in core.paths if keep_paths))
     worker = replace(core, paths=paths, workflow_files=files)
     RunSettings(name, worker, key, component_ids(plan), driver, batch).save(resources)
     document = flux_topology(plan, name, [python, "-m", "d4py_storm.component"], config)
