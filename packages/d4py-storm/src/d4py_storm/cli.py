@@ -64,7 +64,8 @@ def build_command(args: argparse.Namespace) -> int:
     plan = build_plan(graph, _run_input(args), args.processes, fuse=StormBackend.fuses_chains)
     check_capabilities(StormBackend, plan)
     StormBackend(options).check(plan)
-    name = options.name or topology_name(Path(args.workflow).stem.rpartition(".")[2])
+    workflow = args.workflow
+    name = options.name or topology_name(Path(workflow).stem if workflow.endswith(".py") else workflow.split(".")[-1])
     hooks = RunHooks(get_plugin_manager())
     built = build_topology(
         plan,
