@@ -223,6 +223,8 @@ class Emulator:
             self._problem = str(error)
         except OSError as error:  # a pipe to a component that has died
             self._problem = f"a component's pipe broke ({error})"
+        except Exception as error:  # a malformed message, or a bug here: end the run rather than hang it
+            self._problem = f"the emulator failed: {type(error).__name__}: {error}"
         finally:
             self.stopped.set()
 
