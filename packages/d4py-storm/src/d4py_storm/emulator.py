@@ -27,13 +27,18 @@ A component that exits, stops answering, or breaks the protocol ends the
 emulated topology, as it would kill a Storm worker; :meth:`Emulator.problem`
 says which and why. Message time-outs, worker placement, back-pressure and
 Storm's serialization between workers are not emulated.
+
+``python -m d4py_storm.emulator DIR/topology.yaml`` runs a topology that
+``d4py storm build`` wrote until it is interrupted or fails.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import queue
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,7 +55,7 @@ import yaml
 from d4py import RunFailed
 from d4py_storm.multilang import HEARTBEAT, Channel
 
-__all__ = ["Emulator"]
+__all__ = ["Emulator", "main"]
 
 HEARTBEAT_SECONDS = 1.0  # as ShellBolt's heartbeat timer
 SUBPROCESS_TIMEOUT = 30  # seconds; Storm's default supervisor.worker.timeout.secs
@@ -127,6 +132,17 @@ class Emulator:
                 )
                 assert process.stdin is not None and process.stdout is not None
                 self.tasks[number] = _Task(number, component, spout, process, Channel(process.stdout, process.stdin))
+        try:
+            self._shake_hands()
+        except ProtocolError as error:
+            self._problem = str(error)
+            raise
+        except OSError as error:  # a component that died before it read the setup
+            self._problem = f"a component died before its handshake ({error})"
+            raise ProtocolError(self._problem) from error
+        self._loop.start()
+
+    def _shake_hands(self) -> None:
         for task in self.tasks.values():  # all at once: the components start in parallel
             task.channel.send(self._setup(task))
         for task in self.tasks.values():
@@ -136,7 +152,6 @@ class Emulator:
             if task.spout:
                 task.commands.append({"command": "activate"})
                 task.idle = True
-        self._loop.start()
 
     def problem(self) -> str | None:
         """Why the emulated topology stopped, if it did: a component's death or protocol error."""
@@ -345,3 +360,27 @@ def _to_stderr(line: str) -> None:
 
 def _tuple_id() -> str:
     return str(random.getrandbits(63))  # as ShellBolt's ids: a random long, as a string
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a built topology here until SIGINT or SIGTERM; exit 1 if it failed."""
+    parser = argparse.ArgumentParser(prog="python -m d4py_storm.emulator", description=main.__doc__)
+    parser.add_argument("topology", type=Path, metavar="TOPOLOGY", help="the topology.yaml d4py storm build wrote")
+    emulator = Emulator(parser.parse_args(argv).topology)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a stop request ends the wait below, as a failure would
+        signal.signal(signum, lambda *_: emulator.stopped.set())
+    try:
+        emulator.start()
+        emulator.stopped.wait()
+    except RunFailed:  # a component that could not shake hands: problem() says which
+        pass
+    finally:
+        emulator.kill()
+    problem = emulator.problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problem else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
