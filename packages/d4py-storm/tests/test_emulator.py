@@ -8,13 +8,18 @@ is task 1, bolt "b" task 2, spout "s" task 3.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
 from d4py import RunFailed
+from d4py.testing.processes import interruptible, processes_with
 from d4py_storm.emulator import Emulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -128,3 +133,28 @@ def test_a_component_that_leaves_no_pid_file_fails_the_handshake(tmp_path):
     with pytest.raises(RunFailed, match="s task 3 left no pid file"):
         emulator.start()
     emulator.kill()
+
+
+def test_the_emulator_runs_a_built_topology_until_interrupted_and_then_ends_its_tasks(tmp_path):
+    (tmp_path / "flow.py").write_text(
+        "from d4py import WorkflowGraph\nfrom d4py.testing.pes import Numbers, Pass\n\n"
+        "graph = WorkflowGraph()\ngraph.connect(Numbers(3), 'output', Pass(), 'input')\n"
+    )
+    build = [sys.executable, "-m", "d4py", "storm", "build", str(tmp_path / "flow.py"), "-o", str(tmp_path / "t")]
+    subprocess.run([*build, "--python", sys.executable], check=True, capture_output=True, timeout=120)
+    marker = f"D4PY_STORM_TEST_{uuid.uuid4().hex}"
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "d4py_storm.emulator", str(tmp_path / "t" / "topology.yaml")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, marker: "1"},
+        preexec_fn=interruptible,
+    )
+    assert emulator.stderr is not None
+    outputs = [emulator.stderr.readline() for _ in range(3)]  # what the collector logs: the run is over
+    assert [line.rsplit(": ", 1)[1] for line in outputs] == ["0\n", "1\n", "2\n"]
+    assert processes_with(marker)
+    emulator.send_signal(signal.SIGINT)
+    assert emulator.wait(timeout=60) == 0
+    emulator.stderr.close()
+    assert processes_with(marker) == [], "tasks outlived the emulator"

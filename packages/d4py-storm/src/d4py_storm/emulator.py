@@ -127,8 +127,14 @@ class Emulator:
             if component != "__acker":
                 spec, spout = self.specs[component]
                 command = [str(part) for part in spec["constructorArgs"][0]]
+                # A session of its own: a terminal's Ctrl-C reaches the driver, which ends the tasks in order.
                 process = subprocess.Popen(
-                    command, cwd=self.resources, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env
+                    command,
+                    cwd=self.resources,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=self.env,
+                    start_new_session=True,
                 )
                 assert process.stdin is not None and process.stdout is not None
                 self.tasks[number] = _Task(number, component, spout, process, Channel(process.stdout, process.stdin))
