@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from d4py import PEFailure, RunFailed, WorkflowGraph, run
 from d4py.testing import assert_same_items
 from d4py.testing import pes as p
+from d4py.testing.processes import interruptible, processes_with
 from d4py_storm.emulator import Emulator
 
 EMULATED = ["emulate=true"]
@@ -83,14 +87,15 @@ def test_items_json_cannot_carry_travel_signed_and_come_back_as_they_were():
     assert_same_items(got, [2 * np.full(1000, i, dtype=np.float64) for i in range(3)])
 
 
-def test_a_raising_pe_fails_the_run_naming_pe_and_item_and_leaves_no_component_behind():
+def test_a_raising_pe_fails_the_run_naming_pe_and_item_and_leaves_no_component_behind(monkeypatch):
+    marker = f"D4PY_STORM_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(marker, "1")  # the tasks inherit it; this process's own /proc environ does not show it
     graph = WorkflowGraph()
     source, faulty = p.Numbers(20), p.Fails(bad=13)
     graph.connect(source, "output", faulty, "input")
-    before = set(_components())
     with pytest.raises(PEFailure, match=rf"PE '{faulty.id}' \(instance 0\) failed in process on item .*13"):
         run(graph, backend="storm", options=EMULATED)
-    assert set(_components()) <= before
+    assert processes_with(marker) == []
 
 
 def test_a_component_that_dies_fails_the_run_as_a_dead_storm_worker_would():
@@ -99,11 +104,6 @@ def test_a_component_that_dies_fails_the_run_as_a_dead_storm_worker_would():
     graph.connect(source, "output", dies, "input")
     with pytest.raises(RunFailed, match=rf"{dies.id} task \d+ \(pid \d+\) exited with code -9"):
         run(graph, backend="storm", options=EMULATED)
-
-
-def _components() -> list[str]:
-    done = subprocess.run(["pgrep", "-f", "d4py_storm.component"], capture_output=True, text=True)
-    return done.stdout.split()
 
 
 def test_what_pes_print_goes_to_the_worker_log_in_order(tmp_path):
@@ -150,3 +150,24 @@ def test_a_built_topology_runs_without_a_driver_and_logs_what_it_collects(tmp_pa
     outputs = sorted(line.split(": ", 2)[2] for line in lines if "d4py output" in line)
     assert outputs == ["('a', 1)", "('a', 1)", "('b', 1)", "('b', 1)"]
     assert emulator.problem() is None and emulator.errors == []
+
+
+def test_ctrl_c_ends_an_emulated_run_with_130_and_leaves_no_task_behind(tmp_path):
+    workflow = tmp_path / "blocks.py"
+    workflow.write_text(
+        "from d4py import WorkflowGraph\nfrom d4py.testing.pes import Numbers, Blocks\n\n"
+        "graph = WorkflowGraph()\ngraph.connect(Numbers(3), 'output', Blocks(), 'input')\n"
+    )
+    marker = f"D4PY_STORM_TEST_{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "d4py", "run", "-b", "storm", "-o", "emulate=true", str(workflow)]
+    run_ = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env={**os.environ, marker: "1"}, preexec_fn=interruptible
+    )
+    assert run_.stderr is not None
+    while "ready" not in run_.stderr.readline():  # the PE has its first item and blocks
+        pass
+    run_.send_signal(signal.SIGINT)
+    assert run_.wait(timeout=120) == 130
+    assert "interrupted" in run_.stderr.read()
+    run_.stderr.close()
+    assert processes_with(marker) == [], "tasks outlived the run"

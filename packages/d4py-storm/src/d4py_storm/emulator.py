@@ -172,12 +172,16 @@ class Emulator:
         for task in self.tasks.values():
             with contextlib.suppress(OSError):  # already gone
                 task.channel.writer.close()
-        for task in self.tasks.values():
+        for task in self.tasks.values():  # idle tasks end on EOF at once; one busy in a PE is stopped as Storm would
             try:
-                task.process.wait(timeout=10)
+                task.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
-                task.process.kill()
-                task.process.wait()
+                task.process.terminate()
+                try:
+                    task.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    task.process.kill()
+                    task.process.wait()
             if task.process.stdout is not None:
                 task.process.stdout.close()
         self._piddir.cleanup()
