@@ -40,8 +40,11 @@ def flux_topology(plan: Plan, name: str, command: list[str], config: dict[str, A
             "numTasks": instances,  # fixed, so rebalancing executors keeps one task per instance
         }
         (spouts if is_spout(plan, partition) else bolts).append(shell)
-    collector = {"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": [list(command), []], "parallelism": 1}
-    bolts.append({**collector, "numTasks": 1})
+    # The collector emits nothing; it declares the same fields all the same, so Flux sees no empty array.
+    collector = [list(command), list(FIELDS)]
+    bolts.append(
+        {"id": COLLECTOR, "className": SHELL_BOLT, "constructorArgs": collector, "parallelism": 1, "numTasks": 1}
+    )
     return {
         "name": name,
         "config": config,
