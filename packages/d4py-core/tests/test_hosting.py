@@ -54,3 +54,22 @@ def test_the_collector_raises_a_failure_and_keeps_reports_when_it_is_not_the_dri
     assert collector.reports == [(sink.id, 0, 1, True, ["seen"])]
     with pytest.raises(RunFailed, match="boom"):
         collector.handle([(FAILED, 1, RunFailed("boom"))])
+
+
+def test_root_steps_feed_one_run_input_at_a_time_then_end_the_root():
+    from d4py.backend import BatchOptions
+    from d4py.hosting import HostTransport, Outbox, ProcessHost
+
+    graph = WorkflowGraph()
+    source, sink = Numbers(2), Pass()
+    graph.connect(source, "output", sink, "input")
+    plan = build_plan(graph, 3)
+    batches: list = []
+    to_driver = Outbox(batches.append, BatchOptions())
+    transport = HostTransport(plan, lambda process: to_driver, to_driver)
+    host = ProcessHost(plan, plan.layout[0], transport, RunHooks(make_plugin_manager(autoload=False)))
+    host.start()
+    finished = [host.finished for _ in host.root_steps()]
+    assert finished == [False, False, False, True]
+    transport.flush()
+    assert [message[3] for batch in batches for message in batch if message[0] == OUTPUT] == [0, 1] * 3

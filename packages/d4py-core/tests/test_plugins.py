@@ -202,3 +202,20 @@ def test_a_backend_refuses_a_plan_before_anything_starts():
     with pytest.raises(UsageError, match=rf"cannot run PE '{merge.id}': it has 2 inputs"):
         run(graph, backend="nofanin", plugin_manager=_manager(_Plugin(NoFanIn), Watch()))
     assert started == []
+
+
+def test_a_backend_that_does_not_fuse_chains_gets_one_partition_per_pe():
+    plans = []
+
+    class OnePerPE(Backend):
+        name = "oneperpe"
+        fuses_chains = False
+
+        def run(self, plan, hooks):
+            plans.append(plan)
+            return RunResult({}, {}, 0.0, self.name)
+
+    graph = WorkflowGraph()
+    graph.connect(Numbers(3), "output", Pass(), "input")
+    run(graph, backend="oneperpe", plugin_manager=_manager(_Plugin(OnePerPE)))
+    assert len(plans[0].partitions) == 2 and not any(edge.local for edge in plans[0].edges)

@@ -79,7 +79,10 @@ class Backend(ABC):
     (``BackendContract`` reads the same declarations).
     ``runs_partition_cycles`` is false for backends with bounded transport
     between processes, where explicit partitions that feed each other could
-    deadlock.
+    deadlock. ``fuses_chains`` is false for backends that give every PE a
+    component of its own (Storm: one spout or bolt per PE, placed by the
+    platform): their plans keep one-to-one chains apart, and only explicit
+    ``graph.partitions`` share a process.
     """
 
     name: ClassVar[str] = ""
@@ -87,6 +90,7 @@ class Backend(ABC):
     Options: ClassVar[type] = NoOptions
     live_counts: ClassVar[bool] = True
     runs_partition_cycles: ClassVar[bool] = True
+    fuses_chains: ClassVar[bool] = True
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -31,7 +31,7 @@ __all__ = [
 # Built-in plugins take the same road as external ones: the d4py_backends hook. Name -> module.
 BUILTIN_PLUGINS = {"simple": "d4py.backends.simple"}
 # The project's own backends that are packages of their own: name -> what to install.
-FIRST_PARTY_BACKENDS = {"multi": "d4py-multi", "mpi": "'d4py-mpi[mpich]'", "spark": "d4py-spark"}
+FIRST_PARTY_BACKENDS = {"multi": "d4py-multi", "mpi": "'d4py-mpi[mpich]'", "spark": "d4py-spark", "storm": "d4py-storm"}
 DISABLE_AUTOLOAD = "D4PY_DISABLE_PLUGIN_AUTOLOAD"
 
 

@@ -46,7 +46,7 @@ def run(
     # the machine: results must not depend on where they ran.
     if processes is None:
         processes = backend.default_processes()
-    plan = build_plan(graph, inputs, processes, check_types=check_types)
+    plan = build_plan(graph, inputs, processes, check_types=check_types, fuse=type(backend).fuses_chains)
     check_capabilities(type(backend), plan)
     backend.check(plan)
     for plugin in plugins:

@@ -15,7 +15,7 @@ because its PE objects become the running instances.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
@@ -137,6 +137,15 @@ class ProcessHost:
 
     def run_roots(self) -> None:
         """Feed each hosted root instance its share of the run input, then end it."""
+        for _ in self.root_steps():
+            pass
+
+    def root_steps(self) -> Iterator[None]:
+        """Feed the hosted roots as :meth:`run_roots` does, pausing after each run input.
+
+        For backends whose platform asks for items one call at a time (a
+        Storm spout's ``next``): each step feeds one input, or ends a root.
+        """
         for instance in self.order:
             if instance.pe_id in self.plan.incoming:
                 continue
@@ -144,7 +153,9 @@ class ProcessHost:
             for turn in range(instance.index, len(inputs), self.plan.nodes[instance.pe_id].instances):
                 instance.feed(inputs[turn])
                 self.tick()
+                yield
             instance.finish()
+            yield
 
     def receiver(self, edge_index: int, target: int) -> Send:
         """The function that hands an item arriving over an edge to instance ``target`` here."""

@@ -251,7 +251,7 @@ class BackendContract:
         graph.connect(a, "output", b, "input")
         graph.connect(b, "output", c, "input")
         graph.partitions = [[a, c], [b]]
-        if get_backend(self.backend).runs_partition_cycles:  # the backend's declared capability
+        if get_backend(self.backend, available=False).runs_partition_cycles:  # the declared capability
             assert_same_items(self.run(graph).output(c.id), [0, 1, 2])
         else:
             with pytest.raises(UsageError, match=f"{self.backend!r} cannot run partitions that feed each other"):

@@ -144,6 +144,7 @@ class CorpusContract:
     """dispel4py 1.2.1's examples give on ``backend`` what they give on ``simple``; subclass and set ``backend``."""
 
     backend: ClassVar[str] = ""
+    options: ClassVar[Sequence[str]] = ()  # the backend's -o options
     iterations: ClassVar[int] = 4
     budgets: ClassVar[tuple[int | None, ...]] = (None, 6)  # the process budgets to compare under
 
@@ -159,11 +160,12 @@ class CorpusContract:
             pytest.skip(f"{self.backend} compares under budgets {self.budgets} only")
         expected = run_example(example, examples, "simple", self.iterations, processes)
         assert expected
-        assert by_port(run_example(example, examples, self.backend, self.iterations, processes)) == by_port(expected)
+        got = run_example(example, examples, self.backend, self.iterations, processes, self.options)
+        assert by_port(got) == by_port(expected)
 
     @pytest.mark.parametrize("example", RANDOM_EXAMPLES)
     def test_random_word_examples_keep_their_invariants(self, example: str, examples: Path) -> None:
         """Random words differ from process to process; the counting must stay consistent."""
         iterations = 40
-        outputs = run_example(example, examples, self.backend, iterations, processes=6)
+        outputs = run_example(example, examples, self.backend, iterations, processes=6, options=self.options)
         assert_word_counts_consistent(example, outputs, iterations)

@@ -1,0 +1,8 @@
+"""dispel4py 1.2.1's example workflows give through the emulator what they give on simple."""
+
+from d4py.testing.corpus import CorpusContract
+
+
+class TestCorpus(CorpusContract):
+    backend = "storm"
+    options = ("emulate=true",)
