@@ -28,6 +28,7 @@ from d4py.hosting import (
     Batch,
     HostTransport,
     Outbox,
+    SentBuffers,
     WorkerSettings,
     portable_error,
     start_worker,
@@ -54,7 +55,8 @@ def run_instance(
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(logged):
             # Spark owns the Python worker (and may reuse it for other tasks): its memory settings stay.
             worker = start_worker(settings, own_process=False)
-            outbox = Outbox(_keeper(records), _UNBOUNDED)  # one for all: flushed at the end
+            # One for all, flushed at the end; arrays frozen as written, since records leave only then.
+            outbox = Outbox(_keeper(records), _UNBOUNDED, SentBuffers(keep_bytes=0))
             transport = HostTransport(worker.plan, lambda process: outbox, outbox)
             host = worker.host([(partition, index)], transport, index)
             host.start()
