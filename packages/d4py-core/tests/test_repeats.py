@@ -33,15 +33,17 @@ class Link:
         self.outbox.put_item(ITEM, 0, 0, item)
 
 
-def test_an_array_written_again_unchanged_crosses_once_and_each_item_gets_its_own_copy():
+def test_an_array_written_again_unchanged_is_kept_then_named():
     link, spectrum = Link(), np.random.default_rng(1).random(SPECTRUM)
-    for other in range(3):
+    for other in range(4):
         link.write((0, other, spectrum))
-    assert link.carried == [spectrum.nbytes, 0, 0]
+    assert link.carried == [spectrum.nbytes, spectrum.nbytes, 0, 0]  # once, once more to keep, then named
     arrays = [item[2] for item in link.items]
-    assert all(np.array_equal(array, spectrum) for array in arrays)
-    arrays[0][:] = 0  # a receiving PE may change what it got: the next items are not affected
-    assert np.array_equal(arrays[1], spectrum) and arrays[1].flags.writeable
+    assert all(np.array_equal(array, spectrum) for array in arrays) and arrays[3].flags.writeable
+    # Items naming the kept array share it, as items carrying one array share the object on simple.
+    assert np.shares_memory(arrays[2], arrays[3]) and not np.shares_memory(arrays[0], arrays[1])
+    arrays[3][:] = 0
+    assert spectrum.any()  # the sender's array is its own
 
 
 def test_a_buffer_filled_again_before_its_batch_leaves_arrives_as_it_was_written():
@@ -60,33 +62,39 @@ def test_a_buffer_filled_again_before_its_batch_leaves_arrives_as_it_was_written
 
 def test_a_changed_array_is_sent_again():
     link, spectrum = Link(), np.zeros(SPECTRUM)
-    link.write(spectrum)
-    spectrum[7] = 1.0
-    link.write(spectrum)
-    link.write(spectrum)
-    assert link.carried == [spectrum.nbytes, spectrum.nbytes, 0]
-    assert [float(item[7]) for item in link.items] == [0.0, 1.0, 1.0]
-
-
-def test_past_keep_bytes_the_oldest_are_forgotten_at_both_ends():
-    link = Link(keep_bytes=2 * SPECTRUM * 8)
-    spectra = [np.full(SPECTRUM, float(n)) for n in range(3)]
-    for spectrum in [*spectra, spectra[2], spectra[0]]:
+    for _ in range(3):
         link.write(spectrum)
-    size = spectra[0].nbytes
-    assert link.carried == [size, size, size, 0, size]  # the first was forgotten to keep the third
-    assert len(link.received.kept) <= 2
-    assert [float(item[0]) for item in link.items] == [0.0, 1.0, 2.0, 2.0, 0.0]
+    spectrum[7] = 1.0
+    for _ in range(3):
+        link.write(spectrum)
+    size = spectrum.nbytes
+    assert link.carried == [size, size, 0, size, size, 0]
+    assert [float(item[7]) for item in link.items] == [0.0] * 3 + [1.0] * 3
+
+
+def test_past_keep_bytes_the_least_recently_written_are_forgotten_at_both_ends():
+    link = Link(keep_bytes=8 * SPECTRUM * 8)  # keeps 8 spectra; one waits on probation
+    spectra = [np.full(SPECTRUM, float(n)) for n in range(9)]
+    for spectrum in spectra:
+        link.write(spectrum)
+        link.write(spectrum)  # written again: kept
+    assert len(link.received.kept) == 8  # the ninth pushed the first out, at both ends
+    del link.carried[:]
+    link.write(spectra[8])
+    link.write(spectra[0])
+    assert link.carried == [0, spectra[0].nbytes]
+    assert [float(item[0]) for item in link.items[-2:]] == [8.0, 0.0]
 
 
 def test_an_array_the_pe_dropped_is_forgotten():
     link = Link()
     spectrum = np.ones(SPECTRUM)
     link.write(spectrum)
+    link.write(spectrum)
     del spectrum
     gc.collect()
     link.write(np.ones(SPECTRUM))  # may reuse the dropped array's id(): still sent
-    assert link.carried[1] == SPECTRUM * 8 and len(link.received.kept) == 1
+    assert link.carried[2] == SPECTRUM * 8 and link.received.kept == {}
 
 
 def test_small_arrays_bytearrays_and_views_are_frozen_but_sent_every_time():
@@ -123,8 +131,17 @@ def test_a_batch_is_cut_on_the_bytes_that_travel():
     options = BatchOptions(batch_items=1000, batch_bytes=3 * SPECTRUM * 8, keep_bytes=64 << 20)
     outbox = Outbox.framing(lambda batch, kept: sent.append(len(batch)) or encode(batch, kept), options)
     spectra = [np.full(SPECTRUM, float(n)) for n in range(4)]
-    outbox.put_item(ITEM, 0, 0, (0, spectra[0]))
-    outbox.flush()  # the destination now keeps spectrum 0
+    for _ in range(2):
+        outbox.put_item(ITEM, 0, 0, (0, spectra[0]))
+        outbox.flush()  # the second time, the destination keeps spectrum 0
     for n in range(1, 4):
         outbox.put_item(ITEM, 0, 0, (n, spectra[0], spectra[n]))
-    assert sent == [1, 3]  # spectrum 0 named in each, so three pairs fill a batch, not one and a half
+    assert sent == [1, 1, 3]  # spectrum 0 named in each, so three pairs fill a batch, not one and a half
+
+
+def test_arrays_written_once_are_never_kept_by_the_destination():
+    link = Link(keep_bytes=8 * SPECTRUM * 8)
+    for n in range(20):
+        link.write(np.full(SPECTRUM, float(n)))
+    assert link.carried == [SPECTRUM * 8] * 20 and link.received.kept == {}
+    assert [float(item[0]) for item in link.items] == [float(n) for n in range(20)]

@@ -30,8 +30,9 @@ class BatchOptions:
     batch_items: int = 1024  # send a batch once it holds this many messages ...
     batch_bytes: int = 1 << 20  # ... or about this many bytes of array/bytes/str payload ...
     flush_ms: float = 5.0  # ... or once its first message is this old
-    # Bytes of large arrays a process keeps per destination, so that one written again is not sent again.
-    keep_bytes: int = 64 << 20
+    # Bytes of arrays written more than once that a process keeps per destination, so that they are not
+    # sent again (the 200 spectra of the xcorr workflow's station pairs are 105 MB).
+    keep_bytes: int = 256 << 20
 
 
 @dataclass

@@ -15,9 +15,9 @@ Per destination, a sender's :class:`SentBuffers` does two things:
   by its key instead of sent; a large one sent for the first time is sent
   with a key for the destination to keep.
 
-The destination's :class:`ReceivedBuffers` keeps those buffers and gives
-every item that names one a fresh, writable copy, so items stay values at
-both ends. Both ends are bounded: past ``keep_bytes`` the sender forgets the
+The destination's :class:`ReceivedBuffers` keeps those buffers and hands
+the kept one to every item that names it (writable, shared by those items as
+they would share the array object on ``simple``). Both ends are bounded: past ``keep_bytes`` the sender forgets the
 least recently written arrays and tells the destination, in its next frame,
 to forget them too.
 """
@@ -42,6 +42,7 @@ class _Written:
     owner: weakref.ref[Any]  # the PE's array
     snapshot: bytearray  # its bytes when last written
     frozen: Any  # the array sent in its place: a view of ``snapshot``
+    repeated: bool = False  # written again unchanged: worth the destination's keeping
     key: int | None = None  # once sent with a key for the destination to keep
 
 
@@ -49,16 +50,22 @@ class _Written:
 class SentBuffers:
     """What one sending process has written to one destination; used by one thread.
 
-    With ``keep_bytes`` 0 arrays are still frozen, never kept.
+    Arrays written once wait on probation (an eighth of ``keep_bytes``, the
+    oldest dropped first), so a stream of arrays that never repeat costs
+    little memory at either end. One written again unchanged is kept: the
+    second time it travels with a key, then it is named. Kept arrays are
+    dropped least recently written first past ``keep_bytes``, and the
+    destination told. With ``keep_bytes`` 0 arrays are still frozen, never kept.
     """
 
     keep_bytes: int
     token: int = field(default_factory=lambda: secrets.randbits(63))
     forgotten: list[int] = field(default_factory=list)  # keys the destination may drop, said in the next frame
     named_bytes: int = 0  # of the item frozen last, the bytes the destination keeps: named, not sent
-    _written: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # by id() of the PE's array
+    _probation: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # by id() of the PE's array
+    _kept: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # the same, once written again
     _keys: dict[int, _Written] = field(default_factory=dict)  # by id() of the frozen copy
-    _held: int = 0
+    _held: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})  # bytes, by ``repeated``
     _next_key: int = 0
 
     def freeze(self, item: Any) -> Any:
@@ -81,7 +88,7 @@ class SentBuffers:
     def slot(self, raw: memoryview) -> tuple[int, int]:
         """How a framed buffer travels: (INLINE, 0), (KEEP, key) with its bytes, or (REPEAT, key) without."""
         written = self._keys.get(id(raw.obj))
-        if written is None or written.frozen is not raw.obj:
+        if written is None or written.frozen is not raw.obj or not written.repeated:
             return INLINE, 0
         if written.key is not None:
             return REPEAT, written.key
@@ -95,38 +102,51 @@ class SentBuffers:
         if type(value) is not numpy.ndarray or not value.flags.c_contiguous:
             return value.copy()  # a subclass's extra state or a strided view: copied, never kept
         raw = memoryview(value).cast("B")
-        written = self._written.get(id(value))
+        identity = id(value)
+        written = self._kept.get(identity) or self._probation.get(identity)
         if written is not None and written.owner() is value and _same(written.frozen, value, written.snapshot, raw):
-            self._written.move_to_end(id(value))
-            if written.key is not None:
-                self.named_bytes += raw.nbytes
+            if written.repeated:
+                self._kept.move_to_end(identity)
+                if written.key is not None:
+                    self.named_bytes += raw.nbytes
+            else:
+                self._promote(identity, written)
             return written.frozen
         snapshot = bytearray(raw)
         frozen = numpy.frombuffer(snapshot, dtype=value.dtype).reshape(value.shape)
-        if self.keep_bytes >= value.nbytes >= SMALLEST:
+        if self.keep_bytes // 8 >= value.nbytes >= SMALLEST:
             self._remember(value, snapshot, frozen)
         return frozen
 
     def _remember(self, value: Any, snapshot: bytearray, frozen: Any) -> None:
         identity = id(value)
-        if identity in self._written:
+        if identity in self._kept or identity in self._probation:
             self._forget(identity)
         written = _Written(weakref.ref(value, lambda _: self._dropped(identity)), snapshot, frozen)
-        self._written[identity] = self._keys[id(frozen)] = written
-        self._held += len(snapshot)
-        while self._held > self.keep_bytes:
-            self._forget(next(iter(self._written)))
+        self._probation[identity] = self._keys[id(frozen)] = written
+        self._held[False] += len(snapshot)
+        while self._held[False] > self.keep_bytes // 8:
+            self._forget(next(iter(self._probation)))
+
+    def _promote(self, identity: int, written: _Written) -> None:
+        del self._probation[identity]
+        self._held[False] -= len(written.snapshot)
+        written.repeated = True
+        self._kept[identity] = written
+        self._held[True] += len(written.snapshot)
+        while self._held[True] > self.keep_bytes:
+            self._forget(next(iter(self._kept)))
 
     def _dropped(self, identity: int) -> None:
         """The PE's array is gone: its id() may be reused by another object."""
-        written = self._written.get(identity)
+        written = self._kept.get(identity) or self._probation.get(identity)
         if written is not None and written.owner() is None:
             self._forget(identity)
 
     def _forget(self, identity: int) -> None:
-        written = self._written.pop(identity)
+        written = self._kept.pop(identity, None) or self._probation.pop(identity)
         del self._keys[id(written.frozen)]
-        self._held -= len(written.snapshot)
+        self._held[written.repeated] -= len(written.snapshot)
         if written.key is not None:
             self.forgotten.append(written.key)
 
@@ -138,18 +158,23 @@ def _same(frozen: Any, value: Any, snapshot: bytearray, raw: memoryview) -> bool
 
 @dataclass
 class ReceivedBuffers:
-    """What a receiving process keeps for its senders, by sender token and key."""
+    """What a receiving process keeps for its senders, by sender token and key.
+
+    Items that name one kept buffer share it, as items that carry one array
+    share that object on ``simple``: a PE that changes such an array in place
+    changes it for the items after, there as here.
+    """
 
     kept: dict[tuple[int, int], bytearray] = field(default_factory=dict)
 
     def keep(self, sender: int, key: int, buffer: bytearray) -> bytearray:
-        """Keep ``buffer`` as the sender's ``key``; return a copy for the item."""
+        """Keep ``buffer`` as the sender's ``key``, and return it for the item."""
         self.kept[sender, key] = buffer
-        return bytearray(buffer)
+        return buffer
 
     def repeat(self, sender: int, key: int) -> bytearray:
-        """A fresh copy of the buffer the sender named."""
-        return bytearray(self.kept[sender, key])
+        """The buffer the sender named."""
+        return self.kept[sender, key]
 
     def forget(self, sender: int, keys: list[int]) -> None:
         for key in keys:
