@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from d4py.backend import RunResult
 from d4py.hosting import WorkerSettings, worker_settings
 from d4py.plan import Plan
 from d4py.runhooks import RunHooks
-from d4py_mpi.leftovers import remove_leftovers, segments
+from d4py_mpi.leftovers import JOB_VARIABLE, remove_leftovers, segments
 
 if TYPE_CHECKING:
     from d4py_mpi.backend import MPIOptions
@@ -95,15 +96,16 @@ def launch(plan: Plan, hooks: RunHooks, options: MPIOptions, started: float) -> 
         job_file, result = Path(folder) / "job.pickle", Path(folder) / "result.pickle"
         job_file.write_bytes(pickle.dumps(job))
         command += [sys.executable, "-m", "d4py_mpi.rank", str(job_file), str(result)]
-        before = segments()
-        process = subprocess.Popen(command, env=mpi_environment(os.environ), start_new_session=True)
+        before, job_id = segments(), uuid.uuid4().hex
+        environment = {**mpi_environment(os.environ), JOB_VARIABLE: job_id}
+        process = subprocess.Popen(command, env=environment, start_new_session=True)
         try:
             code = process.wait()
         except BaseException:  # Ctrl-C reaches only this process: end the job, then say so
             _stop(process)
             raise
         finally:
-            remove_leftovers(before, time.time())
+            remove_leftovers(before, time.time(), job_id)
         if result.exists():
             outcome, value, reports = pickle.loads(result.read_bytes())
             for report in reports:
