@@ -21,7 +21,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from d4py.hosting import FAILED, Batch, HostTransport, Outbox, WorkerSettings, portable_error, start_worker
+from d4py.hosting import (
+    FAILED,
+    Batch,
+    HostTransport,
+    Outbox,
+    SentBuffers,
+    WorkerSettings,
+    portable_error,
+    start_worker,
+)
 from d4py_storm.codec import open_sealed, seal
 from d4py_storm.multilang import Channel, TaskContext, TupleInbox
 from d4py_storm.topology import COLLECT, COLLECTOR, ITEMS, STARTED, RunSettings, is_spout, task_layout
@@ -64,8 +73,11 @@ class PETask:
         self._stopped = threading.Event()
         self._ids = itertools.count(1)
         tasks = [context.tasks[settings.components[p]][k] for [(p, k)] in layout]
-        outboxes = [Outbox(self._sender(task, ITEMS), settings.batch) for task in tasks]
-        self.to_driver = Outbox(self._sender(context.tasks[COLLECTOR][0], COLLECT), settings.batch)
+        # Arrays frozen as written, but never kept: Storm may replay or reorder tuples, and naming a
+        # kept array needs every frame to arrive, in order.
+        outboxes = [Outbox(self._sender(task, ITEMS), settings.batch, SentBuffers(0)) for task in tasks]
+        collector = context.tasks[COLLECTOR][0]
+        self.to_driver = Outbox(self._sender(collector, COLLECT), settings.batch, SentBuffers(0))
         self.transport = HostTransport(plan, outboxes.__getitem__, self.to_driver, layout)
         self.host = worker.host(layout[self.number], self.transport, self.number)
         self.to_driver.put((STARTED, self.number, context.component, context.task))
