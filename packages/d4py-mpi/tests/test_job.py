@@ -12,6 +12,7 @@ import pytest
 
 from d4py.testing import as_multiset
 from d4py_mpi.launch import find_mpiexec, mpi_environment
+from d4py_mpi.leftovers import segments
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 
@@ -66,7 +67,9 @@ def test_a_budget_beyond_the_job_is_a_usage_error_naming_how_many_ranks():
 
 
 def test_a_raising_pe_ends_the_job_naming_pe_and_item():
+    before = segments()
     done = _d4py("-b", "mpi", "fails.py", ranks=5)
+    assert set(segments()) - set(before) == set()  # the aborting rank removed MPICH's file from /dev/shm
     assert done.returncode == 1
     assert "PE 'Fails2' (instance 0) failed in process on item {'input': 13}" in done.stderr
     assert "ValueError: cannot handle 13" in done.stderr

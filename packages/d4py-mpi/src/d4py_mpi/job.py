@@ -38,6 +38,7 @@ from d4py.hosting import (
 from d4py.runhooks import RunHooks
 from d4py_mpi.channel import Channel, Pause
 from d4py_mpi.launch import Job
+from d4py_mpi.leftovers import unlink_mapped
 
 __all__ = ["Job", "abort_at_exit", "run_job"]
 
@@ -137,6 +138,7 @@ def abort_at_exit(comm: MPI.Intracomm, code: int) -> None:
         sys.stderr.flush()
         time.sleep(0.2)
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        unlink_mapped()
         comm.Abort(code)
 
     atexit.register(abort)

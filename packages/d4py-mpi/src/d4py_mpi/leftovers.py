@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["JOB_VARIABLE", "leftovers", "remove_leftovers", "segments"]
+__all__ = ["JOB_VARIABLE", "leftovers", "remove_leftovers", "segments", "unlink_mapped"]
 
 SHARED = Path("/dev/shm")
 PREFIX = "mpich_shm_"
@@ -63,6 +63,21 @@ def remove_leftovers(before: dict[str, float], ended: float, job: str) -> None:
     for name in candidates - mapped.keys():
         with contextlib.suppress(FileNotFoundError):
             (SHARED / name).unlink()
+
+
+def unlink_mapped() -> None:
+    """Remove the names of the MPICH files this process maps, before it aborts the job.
+
+    Every rank on the machine has mapped them by then, so the job runs on;
+    the memory goes when the last rank exits, as it would had MPICH finished.
+    This is what keeps a job the user started with mpiexec from leaving them.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/maps").read_text().splitlines():
+            at = line.find(f"{SHARED}/{PREFIX}")
+            if at != -1:
+                with contextlib.suppress(FileNotFoundError):
+                    Path(line[at:].split()[0]).unlink()
 
 
 def _new(before: dict[str, float], ended: float) -> set[str]:

@@ -19,6 +19,7 @@ from mpi4py import MPI
 
 from d4py.hosting import portable_error
 from d4py_mpi.job import run_job
+from d4py_mpi.leftovers import unlink_mapped
 
 
 def main(job_file: Path, result: Path) -> None:
@@ -33,6 +34,7 @@ def main(job_file: Path, result: Path) -> None:
     except BaseException as error:
         _write(result, ("error", portable_error(error, "mpi"), []))
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the parent reports the error, not MPI's abort notice
+        unlink_mapped()
         comm.Abort(1)  # other ranks may be blocked or busy in a PE
 
 
