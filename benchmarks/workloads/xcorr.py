@@ -10,29 +10,16 @@ global sink keeps each pair's peak lag.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from xcorr_lib import STATIONS, check, peak_lag, prepare, trace
+from xcorr_lib import peak_lag
+from xcorr_pes import WORKERS, KeepLags, Prepare, Stations
 
-from d4py import GenericPE, IterativePE, ProducerPE, WorkflowGraph
-
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-
-
-class Stations(ProducerPE):
-    def _process(self, inputs: Any) -> None:
-        for station in range(STATIONS):
-            self.write("output", station)
-
-
-class Prepare(IterativePE):
-    def _process(self, station: int) -> tuple[int, Any]:
-        return station, prepare(trace(station))
+from d4py import GenericPE, WorkflowGraph
 
 
 class CrossCorrelate(GenericPE):
@@ -50,20 +37,6 @@ class CrossCorrelate(GenericPE):
                 first, second = (spectrum, known) if i == station else (known, spectrum)
                 self.write("output", (i, j, peak_lag(first, second)))
         self.spectra[station] = spectrum
-
-
-class KeepLags(GenericPE):
-    def __init__(self) -> None:
-        super().__init__()
-        self._add_input("input", grouping="global")
-        self.lags: dict[tuple[int, int], int] = {}
-
-    def _process(self, inputs: dict[str, Any]) -> None:
-        i, j, lag = inputs["input"]
-        self.lags[(i, j)] = lag
-
-    def _postprocess(self) -> None:
-        check(self.lags)
 
 
 stations, prepare_pe, correlate, keep = Stations(), Prepare(), CrossCorrelate(), KeepLags()
