@@ -13,7 +13,9 @@ import mmap
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Any
 
 import numpy as np
 
@@ -40,39 +42,34 @@ def _read_shared(connection: Connection, size: int) -> None:
     connection.send_bytes(b"done")
 
 
-def _through_pipe(size: int) -> float:
+def _timed(reader: Any, size: int, send: Callable[[Connection, memoryview, int], None]) -> float:
+    """Seconds per array: ``send(connection, raw, number)`` COUNT times to a process running ``reader``."""
     sender, receiver = multiprocessing.Pipe()
-    reader = multiprocessing.Process(target=_read_pipe, args=(receiver, size))
-    reader.start()
-    raw = memoryview(np.random.default_rng(0).random(size // 8)).cast("B")
-    started = time.perf_counter()
-    for _ in range(COUNT):
-        sender.send_bytes(raw)
-    sender.recv_bytes()
-    seconds = time.perf_counter() - started
-    reader.join()
-    return seconds / COUNT
-
-
-def _through_shared_memory(size: int) -> float:
-    sender, receiver = multiprocessing.Pipe()
-    reader = multiprocessing.Process(target=_read_shared, args=(receiver, size))
-    reader.start()
+    process = multiprocessing.Process(target=reader, args=(receiver, size))
+    process.start()
     raw = memoryview(np.random.default_rng(0).random(size // 8)).cast("B")
     started = time.perf_counter()
     for number in range(COUNT):
-        name = f"/dev/shm/d4py-transfer-bench-{os.getpid()}-{number}"
-        descriptor = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        os.ftruncate(descriptor, size)
-        mapped = mmap.mmap(descriptor, size)
-        os.close(descriptor)
-        mapped[:] = raw
-        mapped.close()
-        sender.send_bytes(name.encode())
+        send(sender, raw, number)
     sender.recv_bytes()
     seconds = time.perf_counter() - started
-    reader.join()
+    process.join()
     return seconds / COUNT
+
+
+def _send_through_pipe(sender: Connection, raw: memoryview, number: int) -> None:
+    sender.send_bytes(raw)
+
+
+def _send_through_shared_memory(sender: Connection, raw: memoryview, number: int) -> None:
+    name = f"/dev/shm/d4py-transfer-bench-{os.getpid()}-{number}"
+    descriptor = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.ftruncate(descriptor, raw.nbytes)
+    mapped = mmap.mmap(descriptor, raw.nbytes)
+    os.close(descriptor)
+    mapped[:] = raw
+    mapped.close()
+    sender.send_bytes(name.encode())
 
 
 def main(repeat: int = 3) -> None:
@@ -81,7 +78,7 @@ def main(repeat: int = 3) -> None:
     print("| array | pipe (multi's transport) | a fresh /dev/shm file per array | shm / pipe |")
     print("| ---: | ---: | ---: | ---: |")
     for size in SIZES:
-        pipe = min(_through_pipe(size) for _ in range(repeat))
-        shared = min(_through_shared_memory(size) for _ in range(repeat))
+        pipe = min(_timed(_read_pipe, size, _send_through_pipe) for _ in range(repeat))
+        shared = min(_timed(_read_shared, size, _send_through_shared_memory) for _ in range(repeat))
         print(f"| {size >> 10} KiB | {pipe * 1e6:.0f} | {shared * 1e6:.0f} | {shared / pipe:.2f} |")
     print()

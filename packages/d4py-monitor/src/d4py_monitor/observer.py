@@ -67,10 +67,8 @@ class InstanceObserver(Observer):
 
     def observe(self, activity: Activity) -> None:
         now, pending = time.time(), self.pending
-        for port, count in activity.reads.items():
-            pending.reads[port] = pending.reads.get(port, 0) + count
-        for port, count in activity.writes.items():
-            pending.writes[port] = pending.writes.get(port, 0) + count
+        add_counts(pending.reads, activity.reads)
+        add_counts(pending.writes, activity.writes)
         pending.busy += activity.busy
         pending.idle += activity.idle
         pending.blocked += activity.blocked
@@ -82,6 +80,12 @@ class InstanceObserver(Observer):
             return None
         report, self.pending, self.reported_at = self.pending, self._fresh(), time.time()
         return report
+
+
+def add_counts(totals: dict[str, int], counts: dict[str, int]) -> None:
+    """Add per-port ``counts`` into ``totals``."""
+    for port, count in counts.items():
+        totals[port] = totals.get(port, 0) + count
 
 
 def spread(start: float, end: float, activity: Activity, seconds: dict[int, list[float]]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from d4py import Backend, PEFailure, RunResult, __version__
 from d4py.plan import Plan
 from d4py_monitor.__about__ import __version__ as monitor_version
-from d4py_monitor.observer import InstanceReport, host_name
+from d4py_monitor.observer import InstanceReport, add_counts, host_name
 from d4py_monitor.record import InstanceRecord, RunRecord
 from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
@@ -58,10 +58,8 @@ class Recorder:
         instance = self.instances.get(key)
         if instance is None:
             instance = self.instances[key] = InstanceRecord(report.pe, report.index, report.host, report.pid)
-        for port, count in report.reads.items():
-            instance.reads[port] = instance.reads.get(port, 0) + count
-        for port, count in report.writes.items():
-            instance.writes[port] = instance.writes.get(port, 0) + count
+        add_counts(instance.reads, report.reads)
+        add_counts(instance.writes, report.writes)
         instance.busy_s += report.busy
         instance.idle_s += report.idle
         instance.blocked_s += report.blocked
