@@ -258,9 +258,9 @@ class Emulator:
         for task in self.tasks.values():
             if task.spout and task.idle:
                 if task.commands:
-                    task.channel.send(task.commands.popleft())
+                    self._send(task, task.commands.popleft())
                 elif task.pending < limit:
-                    task.channel.send({"command": "next"})
+                    self._send(task, {"command": "next"})
                 else:
                     continue
                 task.idle = False
@@ -278,13 +278,26 @@ class Emulator:
                     "task": -1,
                     "tuple": [],
                 }
-                task.channel.send(heartbeat)
+                self._send(task, heartbeat)
+
+    def _send(self, task: _Task, message: dict[str, Any]) -> None:
+        try:
+            task.channel.send(message)
+        except OSError as error:  # the component died: report its exit as its reader thread would
+            self._exited(task, error)
+
+    def _exited(self, task: _Task, error: OSError | None = None) -> None:
+        where = f"{task.component} task {task.task} (pid {task.process.pid})"
+        try:
+            code = task.process.wait(timeout=SUBPROCESS_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ProtocolError(f"{where} closed its pipe and went on running ({error})") from error
+        raise ProtocolError(f"{where} exited with code {code}") from error
 
     def _handle(self, task: _Task, message: Any) -> None:
         where = f"{task.component} task {task.task}"
         if message is None:
-            code = task.process.wait()
-            raise ProtocolError(f"{where} (pid {task.process.pid}) exited with code {code}")
+            self._exited(task)
         task.answered = time.monotonic()
         command = message.get("command") if isinstance(message, dict) else None
         if command == "emit":
@@ -332,8 +345,8 @@ class Emulator:
             self._open[root] = self._open.get(root, 0) + 1
         self._roots[tuple_id] = roots
         target.held.add(tuple_id)
-        target.channel.send(
-            {"id": tuple_id, "comp": task.component, "stream": stream, "task": task.task, "tuple": values}
+        self._send(
+            target, {"id": tuple_id, "comp": task.component, "stream": stream, "task": task.task, "tuple": values}
         )
 
     def _settle(self, task: _Task, tuple_id: str, command: str) -> None:
