@@ -8,9 +8,19 @@ runs show --json`` prints them as stored.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-__all__ = ["InstanceRecord", "RunRecord", "RunSummary", "Second"]
+__all__ = ["InstanceRecord", "RunRecord", "RunSummary", "Second", "Sent"]
+
+
+class Sent(TypedDict):
+    """What one instance sent to one destination instance: a cell of the communication matrix."""
+
+    pe: str
+    index: int
+    items: int
+    bytes: int
+
 
 #: One second of an instance: (wall-clock second, items in, items out, busy s, idle s, blocked s).
 Second = tuple[int, int, int, float, float, float]
@@ -31,6 +41,11 @@ class InstanceRecord:
     idle_s: float = 0.0
     blocked_s: float = 0.0
     series: list[Second] = field(default_factory=list)
+    bytes_in: dict[str, int] = field(default_factory=dict)  # per input port, as the items travelled
+    bytes_out: dict[str, int] = field(default_factory=dict)  # per output port
+    sent: list[Sent] = field(default_factory=list)  # the communication matrix's row of this instance
+    keys: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # input port -> most frequent group keys
+    latency: dict[str, float] = field(default_factory=dict)  # samples, p50_s, p95_s, max_s
 
     @property
     def items_in(self) -> int:
@@ -54,6 +69,7 @@ class InstanceRecord:
     def from_json(cls, document: dict[str, Any]) -> InstanceRecord:
         fields = {key: value for key, value in document.items() if key not in ("items_in", "items_out")}
         fields["series"] = [tuple(second) for second in fields.get("series", [])]
+        fields["keys"] = {port: [(key, count) for key, count in top] for port, top in fields.get("keys", {}).items()}
         return cls(**fields)
 
 
