@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import d4py.observe
 from d4py import WorkflowGraph, build_plan, run
-from d4py.observe import Activity, Clock, Observer
+from d4py.observe import Activity, Observer, Sampler
 from d4py.runtime import Instance
 from d4py.testing.observing import InstanceWatch
 from d4py.testing.pes import Add, Numbers, Summary
@@ -21,13 +23,38 @@ class _Ticks:
         return self.now
 
 
-def test_nested_calls_and_sends_are_charged_to_their_own_instance(monkeypatch):
-    monkeypatch.setattr(d4py.observe.time, "perf_counter", _Ticks())
-    clock, outer, inner = Clock(), Activity(), Activity()
-    send = clock.sending(lambda batch: None)
-    # outer: start (1), inner start (2), inner end (3); send start (4), send end (5); outer end (6)
-    clock.timed(outer, lambda: (clock.timed(inner, lambda: None), send([])))
-    assert inner.busy == 1.0 and outer.blocked == 1.0 and outer.busy == 5.0 - 1.0 - 1.0
+class _Looking:
+    """A PE-like object whose own method lets the test look from inside it."""
+
+    def __init__(self, inner: _Looking | None = None) -> None:
+        self.inner = inner
+
+    def _process(self, look: Callable[[], None], send: Callable[[object], None] | None = None) -> None:
+        if self.inner is not None:
+            self.inner._process(look)  # a fused downstream PE, called from this one
+        look()
+        if send is not None:
+            send(look)
+
+
+def test_a_look_charges_the_innermost_pe_running_and_a_send_as_blocked(monkeypatch):
+    sampler = Sampler(seconds=3600)  # its own thread never looks: the test does
+    inner, outer = _Looking(), _Looking()
+    outer.inner = inner
+    inner_activity, outer_activity = Activity(), Activity()
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", _Ticks())  # each look covers one second
+    sampler.watch(inner, inner_activity)
+    sampler.watch(outer, outer_activity)
+    send = sampler.sending(lambda look: look())
+    try:
+        outer._process(sampler.look, send)  # looks inside inner, then in outer, then in outer's send
+        sampler.look()  # outside any watched PE: charged to nobody
+    finally:
+        sampler.stop()
+    sampler.drain(inner_activity)
+    sampler.drain(outer_activity)
+    assert (inner_activity.busy, inner_activity.blocked) == (1.0, 0.0)
+    assert (outer_activity.busy, outer_activity.blocked) == (1.0, 1.0)
 
 
 def test_take_hands_over_and_empties_in_place():
@@ -57,12 +84,12 @@ def test_observers_count_reads_per_port_and_writes_with_the_read_they_followed()
     assert by_pe[total.id].batches >= 1
 
 
-def test_an_instance_without_observers_keeps_the_direct_path():
+def test_an_observed_instance_keeps_the_direct_path():
     graph, _, add, _ = _graph()
     plan = build_plan(graph)
-    assert Instance(plan, add.id, 0, add, transport=None)._fast  # type: ignore[arg-type]
+    assert Instance(plan, add.id, 0, add, transport=None)._direct  # type: ignore[arg-type]
     watched = Instance(plan, add.id, 0, add, transport=None, observers=[Observer()])  # type: ignore[arg-type]
-    assert not watched._fast
+    assert watched._direct
 
 
 def test_an_observed_pe_that_fails_shows_its_own_code_first():

@@ -47,7 +47,7 @@ def test_an_array_written_again_unchanged_is_kept_then_named():
 
 
 def test_a_buffer_filled_again_before_its_batch_leaves_arrives_as_it_was_written():
-    options = BatchOptions(batch_items=10, keep_bytes=64 << 20)
+    options = BatchOptions(batch_items=10, flush_ms=3_600_000, keep_bytes=64 << 20)  # flushed by the test only
     batches = []
     outbox = Outbox.framing(lambda batch, sent: batches.append(encode(batch, sent)), options)
     buffer = np.zeros(SPECTRUM)
@@ -128,7 +128,7 @@ def test_put_item_estimates_the_payload_as_approximate_size_does():
 
 def test_a_batch_is_cut_on_the_bytes_that_travel():
     sent: list[int] = []
-    options = BatchOptions(batch_items=1000, batch_bytes=3 * SPECTRUM * 8, keep_bytes=64 << 20)
+    options = BatchOptions(batch_items=1000, batch_bytes=3 * SPECTRUM * 8, flush_ms=3_600_000, keep_bytes=64 << 20)
     outbox = Outbox.framing(lambda batch, kept: sent.append(len(batch)) or encode(batch, kept), options)
     spectra = [np.full(SPECTRUM, float(n)) for n in range(4)]
     for _ in range(2):

@@ -8,7 +8,7 @@ import pytest
 
 import d4py
 from d4py import PEFailure, WorkflowGraph
-from d4py.testing.pes import Fails, KeyCounter, Numbers, Pair, Pass
+from d4py.testing.pes import Fails, KeyCounter, Numbers, Pair, Pass, Words
 
 ITEMS = 300
 
@@ -128,3 +128,32 @@ def test_monitor_off_records_nothing(monkeypatch, recorded):
     monkeypatch.setenv("D4PY_MONITOR", "off")
     d4py.run(counted(), backend="multi", processes=3)
     assert recorded() == []
+
+
+@pytest.mark.parametrize(("backend", "processes"), [("simple", None), ("multi", 6), ("mpi", 6)])
+def test_the_communication_matrix_says_what_each_instance_sent_to_each_other(backend, processes, recorded):
+    d4py.run(counted(), backend=backend, processes=processes)
+    (run,) = recorded()
+    source, middle, pair, counter = (pe["id"] for pe in run.workflow["graph"]["pes"])
+    rows = {(i.pe, i.index): i for i in run.instances}
+    assert [(cell["pe"], cell["items"]) for cell in rows[(source, 0)].sent] == [(middle, ITEMS)]
+    spread = {cell["index"]: cell["items"] for cell in rows[(pair, 0)].sent if cell["pe"] == counter}
+    assert spread == {i.index: i.items_in for i in run.instances if i.pe == counter}  # one cell per counter
+    assert sum(spread.values()) == ITEMS
+    assert rows[(counter, 0)].sent == []  # its output is the run's result, not another instance's input
+
+
+@pytest.mark.parametrize(("backend", "crosses"), [("simple", False), ("multi", True)])
+def test_bytes_count_the_payload_that_crossed_between_processes(backend, crosses, recorded):
+    words = ["seismogram", "spectrum", "station"] * 50
+    graph = WorkflowGraph()
+    source, pair, counter = Words(words), Pair(), KeyCounter(grouping=[0], numprocesses=2)
+    graph.connect(source, "output", pair, "input")
+    graph.connect(pair, "output", counter, "input")  # group_by: another process on multi
+    d4py.run(graph, backend=backend, processes=4)
+    (run,) = recorded()
+    payload = sum(len(word) for word in words) if crosses else 0  # within a process, nothing is copied
+    (pairs,) = [i for i in run.instances if i.pe == pair.id]
+    assert pairs.bytes_out == {"output": payload}
+    assert sum(cell["bytes"] for cell in pairs.sent) == payload
+    assert sum(i.bytes_in.get("input", 0) for i in run.instances if i.pe == counter.id) == payload

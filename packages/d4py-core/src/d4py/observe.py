@@ -8,30 +8,69 @@ batches: a few times a second while the run goes on, and once more when the
 instance has finished. What ``report`` returns travels to the driving
 process, over the backend's own channel, to ``d4py_observer_report``.
 
-Instances without observers keep the runtime's direct path: nothing is
-counted or timed for them.
+Observed or not, an instance runs the same code per item: reads and what
+it sends each destination are tallies the runtime keeps anyway, and time is
+sampled (:class:`Sampler`) rather than clocked per call. Only an observer
+that asks for the items written (lineage) adds work per item.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["Activity", "Clock", "Observer"]
+__all__ = ["SAMPLE_SECONDS", "Activity", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
+
+SAMPLE_SECONDS = 0.005  # how often a Sampler looks at what the instances' thread is running
+
+
+class Tally:
+    """Items (and, between processes, payload bytes) that went one way: into a receiver, or to a destination.
+
+    Counters only, kept by the runtime for every instance; whoever reads one
+    remembers what it saw last.
+    """
+
+    __slots__ = ("bytes", "items")
+
+    def __init__(self) -> None:
+        self.items = self.bytes = 0
+
+
+_tallies: weakref.WeakKeyDictionary[Callable[[Any], None], Tally] = weakref.WeakKeyDictionary()
+
+
+def tallied(send: Callable[[Any], None], tally: Tally) -> Callable[[Any], None]:
+    """Remember that ``send`` counts what it takes in ``tally``; returns ``send``."""
+    _tallies[send] = tally
+    return send
+
+
+def tally_of(send: Callable[[Any], None]) -> Tally | None:
+    """The tally ``send`` counts in, if it has one."""
+    return _tallies.get(send)
 
 
 @dataclass
 class Activity:
     """What one instance did since its observers last heard.
 
-    ``written`` holds (port, item, read) for each item written, when an
-    observer wants items: ``read`` is how many items the instance had read
-    when it wrote this one (0 in ``preprocess``), so a written item can be
-    traced to the input it came from. Times are in seconds: ``busy`` in the
-    PE's own code, ``blocked`` sending to a full downstream, ``idle`` waiting
-    for input.
+    ``reads`` and ``writes`` count items per port (a root's calls on port
+    ``''``). ``sent`` counts, per (output port, destination PE, destination
+    instance, input port), the items sent and their payload bytes when they
+    crossed to another process (strings, bytes and arrays, as batching
+    estimates them; 0 within a process, where nothing is copied). ``written``
+    holds (port, item, read) for each item written, when an observer wants
+    items: ``read`` is how many items the instance had read when it wrote this
+    one (0 in ``preprocess``), so a written item can be traced to the input it
+    came from. Times are in seconds, sampled: ``busy`` running the PE's code
+    (and what it calls), ``blocked`` sending to a full downstream, ``idle``
+    waiting for input.
     """
 
     reads: dict[str, int] = field(default_factory=dict)
@@ -40,16 +79,20 @@ class Activity:
     busy: float = 0.0
     blocked: float = 0.0
     idle: float = 0.0
+    sent: dict[tuple[str, str, int, str], tuple[int, int]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.reads or self.writes or self.busy or self.blocked or self.idle)
 
     def take(self) -> Activity:
         """A copy of what has gathered, leaving this one empty (its dicts and list stay the same objects)."""
-        taken = Activity(dict(self.reads), dict(self.writes), list(self.written), self.busy, self.blocked, self.idle)
+        taken = Activity(
+            dict(self.reads), dict(self.writes), list(self.written), self.busy, self.blocked, self.idle, dict(self.sent)
+        )
         self.reads.clear()
         self.writes.clear()
         self.written.clear()
+        self.sent.clear()
         self.busy = self.blocked = self.idle = 0.0
         return taken
 
@@ -75,41 +118,111 @@ class Observer:
         return None
 
 
-class Clock:
-    """Times the instances of one process, each net of the instances and sends it calls.
+class Sampler:
+    """Charges the time of one thread's instances by looking at its stack every ``SAMPLE_SECONDS``.
 
-    Fused PEs call each other directly, so one instance's ``process`` may run
-    another's inside it; each is charged its own time only. A send that
-    waits on a full downstream is charged as blocked to the instance writing.
+    Each look finds the innermost frame of a watched PE's own method
+    (``process``, ``_process``, ``preprocess``, ``postprocess`` and their
+    underscored forms, wherever the class defines them) and charges the time
+    since the previous look to that instance: as ``blocked`` while a send
+    wrapped by :meth:`sending` waits, as ``busy`` otherwise. Fused PEs call
+    each other directly, so the innermost one is the one running. A look
+    costs a few microseconds on another thread, whatever the item rate: this
+    is what lets observation stay on. The time is statistical, exact over
+    many looks; a call shorter than a look may go unseen.
     """
 
-    def __init__(self) -> None:
-        self.current: Activity | None = None
-        self.nested = 0.0  # time taken by timed calls inside the running one
+    _METHODS = ("process", "_process", "preprocess", "_preprocess", "postprocess", "_postprocess")
 
-    def timed(self, activity: Activity, call: Callable[..., Any], *args: Any) -> Any:
-        """Return ``call(*args)``, run as ``activity``'s instance, adding its own time to ``busy``."""
-        outer, outer_nested = self.current, self.nested
-        self.current, self.nested = activity, 0.0
-        started = time.perf_counter()
-        try:
-            return call(*args)
-        finally:
-            elapsed = time.perf_counter() - started
-            activity.busy += elapsed - self.nested
-            self.current, self.nested = outer, outer_nested + elapsed
+    def __init__(self, seconds: float = SAMPLE_SECONDS) -> None:
+        self.seconds = seconds
+        self.sends = 0  # sends under way on the watched thread
+        self._watched: dict[int, weakref.ref[Activity]] = {}  # id(pe) -> its instance's activity
+        self._codes: set[Any] = set()
+        self._times: dict[int, list[float]] = {}  # id(activity) -> [busy, blocked] not yet drained
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._target = 0  # the thread that runs the instances
+        self._last = 0.0  # when the last look was
+        self._stop = threading.Event()
+
+    def watch(self, pe: Any, activity: Activity) -> None:
+        """Charge the time ``pe``'s methods run to ``activity``; starts sampling the calling thread."""
+        for kind in type(pe).__mro__:
+            for name in self._METHODS:
+                function = kind.__dict__.get(name)
+                code = getattr(function, "__code__", None)
+                if code is not None:
+                    self._codes.add(code)
+        with self._lock:
+            self._watched[id(pe)] = weakref.ref(activity)
+            self._times[id(activity)] = [0.0, 0.0]
+        if self._thread is None:
+            self._target, self._last = threading.get_ident(), time.perf_counter()
+            self._thread = threading.Thread(target=self._sample, name="d4py-sampler", daemon=True)
+            self._thread.start()
+
+    def drain(self, activity: Activity) -> None:
+        """Move the time charged to ``activity`` since the last drain into its ``busy`` and ``blocked``."""
+        with self._lock:
+            times = self._times.get(id(activity))
+            if times is not None:
+                activity.busy += times[0]
+                activity.blocked += times[1]
+                times[0] = times[1] = 0.0
+
+    def forget(self, pe: Any, activity: Activity) -> None:
+        """Stop charging ``pe``'s instance (it has finished); sampling ends with the last one."""
+        self.drain(activity)
+        with self._lock:
+            self._watched.pop(id(pe), None)
+            self._times.pop(id(activity), None)
+            if not self._watched:
+                self._stop.set()
+
+    def stop(self) -> None:
+        """End sampling now (a run that failed leaves instances unfinished)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
 
     def sending(self, send: Callable[[Any], None]) -> Callable[[Any], None]:
-        """Wrap a transport's send so that its waiting counts as blocked for the writer."""
+        """Wrap a transport's send so that looks during it count as blocked for the instance writing."""
 
-        def timed_send(batch: Any) -> None:
-            started = time.perf_counter()
+        def sampled_send(batch: Any) -> None:
+            self.sends += 1
             try:
                 send(batch)
             finally:
-                elapsed = time.perf_counter() - started
-                if self.current is not None:
-                    self.current.blocked += elapsed
-                self.nested += elapsed
+                self.sends -= 1
 
-        return timed_send
+        return sampled_send
+
+    def look(self) -> bool:
+        """Charge the time since the last look to the instance running now; False once its thread has gone."""
+        frame = sys._current_frames().get(self._target)
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        if frame is None:
+            return False
+        blocked = self.sends > 0
+        with self._lock:
+            times = self._owner(frame)
+            if times is not None:
+                times[1 if blocked else 0] += elapsed
+        return True
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.seconds) and self.look():
+            pass
+
+    def _owner(self, frame: Any) -> list[float] | None:
+        codes, watched = self._codes, self._watched
+        while frame is not None:
+            if frame.f_code in codes:
+                ref = watched.get(id(frame.f_locals.get("self")))
+                activity = ref() if ref is not None else None
+                if activity is not None:
+                    return self._times.get(id(activity))
+            frame = frame.f_back
+        return None

@@ -5,8 +5,10 @@ postprocess once every upstream instance has ended), routes what the PE
 writes according to the plan, and counts end-of-stream per edge and upstream
 instance. A backend supplies a :class:`Transport` that moves items and
 end-of-stream marks between instances; it never decides where they go.
-Instances with observers (:mod:`d4py.observe`) count and time what they do;
-the others take a direct path that does neither.
+Every instance counts what it reads per receiver and what it sends per
+destination in :class:`~d4py.observe.Tally` counters; instances with
+observers (:mod:`d4py.observe`) hand those to them in batches, with the
+time a :class:`~d4py.observe.Sampler` charged them.
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ import copy
 import itertools
 import traceback
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any, Protocol
 
 from d4py import observe
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
-from d4py.observe import Activity, Clock, Observer
+from d4py.observe import Activity, Observer, Sampler, Tally, tallied, tally_of
 from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
 
@@ -31,7 +32,7 @@ __all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instanti
 Send = Callable[[Any], None]
 _MEMO_TYPES = (str, bytes, int)
 _MEMO_SIZE = 1 << 16
-# Frames a PE's traceback starts with that are d4py's, not the user's: this loop, and the Clock timing observed calls.
+# Frames a PE's traceback starts with that are d4py's, not the user's.
 _OWN_FILES = frozenset({__file__, observe.__file__})
 ProcessFunction = Callable[[dict[str, Any]], Any]
 Wrapper = Callable[[ProcessFunction], ProcessFunction]
@@ -97,14 +98,13 @@ class Instance:
         transport: Transport,
         wrappers: list[Wrapper] | None = None,
         observers: list[Observer] | None = None,
-        clock: Clock | None = None,
+        sampler: Sampler | None = None,
     ) -> None:
         self.plan, self.pe_id, self.index, self.pe = plan, pe_id, index, pe
         self.info = InstanceInfo(pe_id, index, plan.nodes[pe_id].instances)
         self.transport = transport
         # Which copy this is, for PEs that split work among their instances themselves.
         pe._run_as(index, plan.nodes[pe_id].instances, lambda port: transport.collect(pe_id, port))
-        self.count = 0
         self.finished = False
         self._awaiting = plan.expected_ends(pe_id, index)
         self._process: ProcessFunction = pe.process
@@ -112,11 +112,24 @@ class Instance:
             self._process = wrap(self._process)
         self.observers = observers or []
         self.activity = Activity() if self.observers else None
-        self._clock = clock or Clock()
-        # The direct path skips the inputs dict and the returned mapping; unobserved, it is the fast path.
+        self._sampler = sampler if self.activity is not None else None
+        if self._sampler is not None and self.activity is not None:
+            self._sampler.watch(pe, self.activity)
+        # The direct path skips the inputs dict and the returned mapping: the hot path of most pipelines.
         self._direct = _has_direct_path(pe) and not wrappers and not plan.check_types
-        self._fast = self._direct and not self.observers
-        self._reads_observed = 0  # reads handed to observers so far
+        self._received: list[tuple[str, Tally]] = []  # one tally per receiver handed out, with its port
+        self._fed = Tally()  # a root's calls
+        # What went where: per (output, destination PE, its instance, its input), and which of these a port's
+        # writes are counted from (its first edge's destinations: one item reaches one of them, or all with "all").
+        self._sent: dict[tuple[str, str, int, str], Tally] = {}
+        self._writes_from: dict[str, tuple[list[tuple[str, str, int, str]], bool]] = {}
+        self._collected: dict[str, Tally] = {}  # unconnected outputs
+        self._seen: dict[Any, int] = {}  # what observers were handed already, per counter
+
+    @property
+    def count(self) -> int:
+        """Items this instance has processed: every read, and a root's calls."""
+        return self._fed.items + sum(tally.items for _, tally in self._received)
 
     def connect(self) -> None:
         """Install the PE's emitters; call once every instance can be delivered to."""
@@ -128,16 +141,15 @@ class Instance:
 
     def receiver(self, port: str) -> Send:
         """Return the function that hands one item arriving on ``port`` to the PE."""
+        tally = Tally()
+        self._received.append((port, tally))
         if self._direct:
-            return self._direct_receiver()
+            return tallied(self._direct_receiver(tally), tally)
         process, write, fail = self._process, self.pe.write, self._failure
         check = self._input_check(port)
-        activity, clock = self.activity, self._clock
-        if activity is not None:
-            process = _timed(process, activity, clock, port)
 
         def receive(item: Any) -> None:
-            self.count += 1
+            tally.items += 1
             if check is not None:
                 check(item)
             inputs = {port: item}
@@ -151,18 +163,15 @@ class Instance:
                 for name, value in result.items():
                     write(name, value)
 
-        return receive
+        return tallied(receive, tally)
 
-    def _direct_receiver(self) -> Send:
-        # Skip the inputs dict and the returned mapping: the hot path of most pipelines. Observed, the
-        # call is timed; its reads are counted from ``count`` when the observers get their batch.
+    def _direct_receiver(self, tally: Tally) -> Send:
+        # Skip the inputs dict and the returned mapping: the hot path of most pipelines.
         function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
         emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
-        if self.activity is not None:
-            function = partial(self._clock.timed, self.activity, function)
 
         def receive(item: Any) -> None:
-            self.count += 1
+            tally.items += 1
             try:
                 result = function(item)
             except D4pyError:
@@ -176,12 +185,9 @@ class Instance:
 
     def feed(self, inputs: Mapping[str, Any]) -> None:
         """Call the PE with one run input (roots only); observers count it as read on port ``''``."""
-        self.count += 1
-        process = self._process
-        if self.activity is not None:
-            process = _timed(process, self.activity, self._clock, "")
+        self._fed.items += 1
         try:
-            result = process(dict(inputs))
+            result = self._process(dict(inputs))
         except D4pyError:
             raise
         except Exception as error:
@@ -208,17 +214,14 @@ class Instance:
         for edge, target in self.plan.sent_ends(self.pe_id, self.index):
             self.transport.end(edge, target, self.index)
         self.observe(final=True)
+        if self._sampler is not None and self.activity is not None:
+            self._sampler.forget(self.pe, self.activity)
 
     def observe(self, final: bool = False) -> None:
         """Hand the activity since the last call to the observers, and their reports to the transport."""
         if self.activity is None:
             return
-        if self._direct:  # direct reads are not counted one by one: they are the reads not yet accounted for
-            direct = self.count - self._reads_observed - sum(self.activity.reads.values())
-            if direct:
-                port = self.pe.INPUT_NAME  # type: ignore[attr-defined]
-                self.activity.reads[port] = self.activity.reads.get(port, 0) + direct
-        self._reads_observed = self.count
+        self._gather(self.activity)
         activity = self.activity.take()
         reports = []
         for observer in self.observers:
@@ -230,12 +233,40 @@ class Instance:
         if reports:
             self.transport.report(self.info, final, reports)
 
+    def _gather(self, activity: Activity) -> None:
+        """Add to ``activity`` what the tallies and the sampler counted since the last batch."""
+        if self._sampler is not None:
+            self._sampler.drain(activity)
+        reads = activity.reads
+        for port, tally in [("", self._fed), *self._received]:
+            items = self._since(tally, tally.items)
+            if items:
+                reads[port] = reads.get(port, 0) + items
+        sent, items_to = activity.sent, {}
+        for key, tally in self._sent.items():
+            items = items_to[key] = self._since(tally, tally.items)
+            size = self._since((tally, "bytes"), tally.bytes)
+            if items or size:
+                old = sent.get(key, (0, 0))
+                sent[key] = (old[0] + items, old[1] + size)
+        writes = activity.writes
+        for port, (keys, broadcast) in self._writes_from.items():
+            items = items_to[keys[0]] if broadcast else sum(items_to[key] for key in keys)
+            writes[port] = writes.get(port, 0) + items
+        for port, tally in self._collected.items():
+            writes[port] = writes.get(port, 0) + self._since(("collected", port), tally.items)
+        for port in [port for port, count in writes.items() if not count]:
+            del writes[port]
+
+    def _since(self, counter: Any, now: int) -> int:
+        """How much ``counter`` grew since the last look at it."""
+        before = self._seen.get(counter, 0)
+        self._seen[counter] = now
+        return now - before
+
     def _call(self, stage: str, method: Callable[[], None]) -> None:
         try:
-            if self.activity is not None:
-                self._clock.timed(self.activity, method)
-            else:
-                method()
+            method()
         except D4pyError:
             raise
         except Exception as error:
@@ -252,8 +283,14 @@ class Instance:
     def _emitter(self, port: str) -> Send:
         edges = self.plan.outgoing.get((self.pe_id, port), [])
         sends = [self._router(edge) for edge in edges]
+        if edges and self.activity is not None:
+            first = edges[0]
+            keys = [key for key in self._sent if key[0] == port and key[1] == first.target and key[3] == first.input]
+            self._writes_from[port] = (keys, first.grouping.kind == "all" and not first.local)
         if not sends:
             emit = self.transport.collect(self.pe_id, port)
+            if self.activity is not None:
+                emit = self._tallied(emit, self._collected.setdefault(port, Tally()))
         elif len(sends) == 1:
             emit = sends[0]
         else:
@@ -262,28 +299,44 @@ class Instance:
                 for send in sends:
                     send(item)
 
-        if self.activity is not None:
-            emit = self._counted(port, emit, self.activity)
+        if self.activity is not None and any(observer.wants_items for observer in self.observers):
+            emit = self._keeping(port, emit, self.activity.written)
         return self._output_check(port, emit)
 
-    def _counted(self, port: str, emit: Send, activity: Activity) -> Send:
-        writes, written = activity.writes, activity.written
-        keep = any(observer.wants_items for observer in self.observers)
-
-        def counted(item: Any) -> None:
-            writes[port] = writes.get(port, 0) + 1
-            if keep:
-                written.append((port, item, self.count))
+    def _keeping(self, port: str, emit: Send, written: list[tuple[str, Any, int]]) -> Send:
+        def keeping(item: Any) -> None:
+            written.append((port, item, self.count))
             emit(item)
 
+        return keeping
+
+    @staticmethod
+    def _tallied(send: Send, tally: Tally) -> Send:
+        """``send``, counting in ``tally`` (for transports whose sends keep no tally of their own)."""
+
+        def counted(item: Any) -> None:
+            tally.items += 1
+            send(item)
+
         return counted
+
+    def _deliver(self, edge: Edge, target: int) -> Send:
+        """The transport's send over ``edge`` to instance ``target``; observed, with the tally of what went there."""
+        send = self.transport.deliver(edge, target)
+        if self.activity is not None:
+            tally = tally_of(send)
+            if tally is None:
+                tally = Tally()
+                send = self._tallied(send, tally)
+            self._sent[(edge.output, edge.target, target, edge.input)] = tally
+        return send
 
     def _router(self, edge: Edge) -> Send:
         """Return the function that sends an item over ``edge`` to the right instance(s)."""
         count = self.plan.nodes[edge.target].instances
         if edge.local:
-            return self.transport.deliver(edge, self.index)
-        targets = [self.transport.deliver(edge, k) for k in range(count)]
+            return self._deliver(edge, self.index)
+        targets = [self._deliver(edge, k) for k in range(count)]
         kind = edge.grouping.kind
         if count == 1:
             return targets[0]
@@ -350,14 +403,3 @@ class Instance:
             f"PE '{self.pe_id}' (instance {self.index}) {kind} {port!r} declares {type_name(declared)} "
             f"but got {type(item).__name__}: {describe_item(item)}"
         )
-
-
-def _timed(process: ProcessFunction, activity: Activity, clock: Clock, port: str) -> ProcessFunction:
-    """``process``, counting a read on ``port`` and charging its own time to ``activity``."""
-    reads = activity.reads
-
-    def timed(inputs: dict[str, Any]) -> Any:
-        reads[port] = reads.get(port, 0) + 1
-        return clock.timed(activity, process, inputs)
-
-    return timed

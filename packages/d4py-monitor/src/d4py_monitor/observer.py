@@ -14,11 +14,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from d4py.observe import Activity, Observer
 from d4py.runtime import InstanceInfo
 
-__all__ = ["REPORT_SECONDS", "InstanceObserver", "InstanceReport", "host_name", "spread"]
+__all__ = ["REPORT_SECONDS", "InstanceObserver", "InstanceReport", "add_sent", "host_name", "spread"]
 
 REPORT_SECONDS = 1.0  # how often, at most, an instance's observer reports while it runs
 
@@ -27,7 +28,9 @@ REPORT_SECONDS = 1.0  # how often, at most, an instance's observer reports while
 class InstanceReport:
     """What one instance did since its previous report; ``seconds`` maps a wall-clock second to its share.
 
-    A share is ``[items in, items out, busy, idle, blocked]``.
+    A share is ``[items in, items out, busy, idle, blocked]``. ``sent`` maps
+    (output port, destination PE, its instance, its input port) to ``[items,
+    bytes]``, as :class:`d4py.observe.Activity` counts them.
     """
 
     pe: str
@@ -40,6 +43,7 @@ class InstanceReport:
     idle: float = 0.0
     blocked: float = 0.0
     seconds: dict[int, list[float]] = field(default_factory=dict)
+    sent: dict[tuple[str, str, int, str], list[int]] = field(default_factory=dict)
 
 
 @cache
@@ -72,6 +76,7 @@ class InstanceObserver(Observer):
         pending.busy += activity.busy
         pending.idle += activity.idle
         pending.blocked += activity.blocked
+        add_sent(pending.sent, activity.sent)
         spread(self.since, now, activity, pending.seconds)
         self.since = now
 
@@ -86,6 +91,14 @@ def add_counts(totals: dict[str, int], counts: dict[str, int]) -> None:
     """Add per-port ``counts`` into ``totals``."""
     for port, count in counts.items():
         totals[port] = totals.get(port, 0) + count
+
+
+def add_sent(totals: dict[tuple[str, str, int, str], list[int]], sent: Any) -> None:
+    """Add per-destination ``(items, bytes)`` into ``totals``."""
+    for key, (items, size) in sent.items():
+        cell = totals.setdefault(key, [0, 0])
+        cell[0] += items
+        cell[1] += size
 
 
 def spread(start: float, end: float, activity: Activity, seconds: dict[int, list[float]]) -> None:

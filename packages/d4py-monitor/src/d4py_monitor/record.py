@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
-__all__ = ["InstanceRecord", "RunRecord", "RunSummary", "Second", "Sent"]
+__all__ = ["TRAFFIC", "InstanceRecord", "RunRecord", "RunSummary", "Second", "Sent"]
 
 
 class Sent(TypedDict):
@@ -21,6 +21,9 @@ class Sent(TypedDict):
     items: int
     bytes: int
 
+
+#: The fields of an instance record about what moved where (stores may keep them in one document).
+TRAFFIC = ("bytes_in", "bytes_out", "sent", "keys", "latency")
 
 #: One second of an instance: (wall-clock second, items in, items out, busy s, idle s, blocked s).
 Second = tuple[int, int, int, float, float, float]

@@ -18,8 +18,8 @@ from typing import Any
 from d4py import Backend, PEFailure, RunResult, __version__
 from d4py.plan import Plan
 from d4py_monitor.__about__ import __version__ as monitor_version
-from d4py_monitor.observer import InstanceReport, add_counts, host_name
-from d4py_monitor.record import InstanceRecord, RunRecord
+from d4py_monitor.observer import InstanceReport, add_counts, add_sent, host_name
+from d4py_monitor.record import InstanceRecord, RunRecord, Sent
 from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
 
@@ -51,6 +51,7 @@ class Recorder:
         )
         self.instances: dict[tuple[str, int], InstanceRecord] = {}
         self.seconds: dict[tuple[str, int], dict[int, list[float]]] = {}  # per instance: second -> share
+        self.sent: dict[tuple[str, int], dict[tuple[str, str, int, str], list[int]]] = {}  # per instance
 
     def add(self, report: InstanceReport) -> None:
         """Take in one report of an instance's observer: counts and times are sums of the reports."""
@@ -63,6 +64,7 @@ class Recorder:
         instance.busy_s += report.busy
         instance.idle_s += report.idle
         instance.blocked_s += report.blocked
+        add_sent(self.sent.setdefault(key, {}), report.sent)
         seconds = self.seconds.setdefault(key, {})
         for second, share in report.seconds.items():
             bucket = seconds.setdefault(second, [0, 0, 0.0, 0.0, 0.0])
@@ -85,7 +87,29 @@ class Recorder:
                 (second, int(s[0]), int(s[1]), s[2], s[3], s[4]) for second, s in sorted(seconds.items())
             ]
             instance.process = processes.setdefault((instance.host, instance.pid), len(processes))
+        add_traffic(run.instances, self.sent)
         return run
+
+
+def add_traffic(
+    instances: list[InstanceRecord], sent: dict[tuple[str, int], dict[tuple[str, str, int, str], list[int]]]
+) -> None:
+    """Fill each instance's row of the communication matrix, and its bytes in and out per port."""
+    by_key = {(instance.pe, instance.index): instance for instance in instances}
+    for source, cells in sent.items():
+        instance = by_key.get(source)
+        if instance is None:
+            continue
+        row: dict[tuple[str, int], Sent] = {}
+        for (output, pe, index, input_port), (items, size) in sorted(cells.items()):
+            cell = row.setdefault((pe, index), Sent(pe=pe, index=index, items=0, bytes=0))
+            cell["items"] += items
+            cell["bytes"] += size
+            instance.bytes_out[output] = instance.bytes_out.get(output, 0) + size
+            target = by_key.get((pe, index))
+            if target is not None:
+                target.bytes_in[input_port] = target.bytes_in.get(input_port, 0) + size
+        instance.sent = list(row.values())
 
 
 def describe_error(error: BaseException) -> dict[str, Any]:

@@ -17,13 +17,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from d4py_monitor.record import InstanceRecord, RunRecord, RunSummary
+from d4py_monitor.record import TRAFFIC, InstanceRecord, RunRecord, RunSummary
 from d4py_monitor.store import StoreError
 
 __all__ = ["BUSY_SECONDS", "SCHEMA_VERSION", "SQLiteStore"]
 
 BUSY_SECONDS = 10.0  # a run is saved in milliseconds: waiting this long means something else is wrong
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: instances.traffic
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (
@@ -35,6 +35,7 @@ _SCHEMA = (
         process INTEGER NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
         items_in INTEGER NOT NULL, items_out INTEGER NOT NULL, reads TEXT NOT NULL, writes TEXT NOT NULL,
         busy_s REAL NOT NULL, idle_s REAL NOT NULL, blocked_s REAL NOT NULL,
+        traffic TEXT NOT NULL DEFAULT '{}',
         PRIMARY KEY (run_id, pe, idx))""",
     """CREATE TABLE IF NOT EXISTS seconds (
         run_id TEXT NOT NULL, pe TEXT NOT NULL, idx INTEGER NOT NULL, second INTEGER NOT NULL,
@@ -64,6 +65,9 @@ class SQLiteStore:
             if create and version == 0:  # an empty file someone else made: give it the tables
                 with self._transaction():
                     self._create_tables()
+            elif version == 1:  # runs recorded before instances had traffic: they keep none
+                with self._transaction():
+                    self._upgrade_from_1()
             elif version not in (0, SCHEMA_VERSION):
                 raise StoreError(f"{path} holds runs of another d4py-monitor release (schema {version}); upgrade it")
         except (sqlite3.Error, OSError) as error:
@@ -77,6 +81,11 @@ class SQLiteStore:
         if self._version() == 0:  # another process may have made them while this one waited
             for statement in _SCHEMA:
                 self.db.execute(statement)
+
+    def _upgrade_from_1(self) -> None:
+        if self._version() == 1:  # another process may have upgraded it while this one waited
+            self.db.execute("ALTER TABLE instances ADD COLUMN traffic TEXT NOT NULL DEFAULT '{}'")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -100,7 +109,7 @@ class SQLiteStore:
                 self.db.execute(
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", (*row, json.dumps(document, default=str))
                 )
-                self.db.executemany(f"INSERT INTO instances VALUES ({', '.join('?' * 13)})", instances)
+                self.db.executemany(f"INSERT INTO instances VALUES ({', '.join('?' * 14)})", instances)
                 self.db.executemany(f"INSERT INTO seconds VALUES ({', '.join('?' * 9)})", seconds)
         except sqlite3.Error as error:
             raise StoreError(f"cannot save run {run.id} in {self.location}: {error}") from error
@@ -130,15 +139,12 @@ class SQLiteStore:
         ):
             series.setdefault((pe, index), []).append(tuple(second))
         instances = self._read(
-            "SELECT pe, idx, host, pid, process, reads, writes, busy_s, idle_s, blocked_s FROM instances"
+            "SELECT pe, idx, host, pid, process, reads, writes, busy_s, idle_s, blocked_s, traffic FROM instances"
             " WHERE run_id = ?",
             (run_id,),
         )
         run = RunRecord.from_json(document)
-        run.instances = [
-            InstanceRecord(pe, index, host, pid, process, json.loads(reads), json.loads(writes), busy, idle, blocked)
-            for pe, index, host, pid, process, reads, writes, busy, idle, blocked in instances
-        ]
+        run.instances = [_instance(*row) for row in instances]
         for instance in run.instances:
             instance.series = series.get((instance.pe, instance.index), [])
         order = {pe: number for number, pe in enumerate(pe["id"] for pe in run.workflow["graph"]["pes"])}
@@ -181,4 +187,28 @@ def _make(path: Path) -> None:
 
 def _instance_row(run_id: str, i: InstanceRecord) -> tuple[Any, ...]:
     reads, writes = json.dumps(i.reads), json.dumps(i.writes)
-    return (run_id, i.pe, i.index, i.process, i.host, i.pid, i.items_in, i.items_out, reads, writes, *i.times())
+    traffic = json.dumps({name: getattr(i, name) for name in TRAFFIC})
+    return (
+        run_id,
+        i.pe,
+        i.index,
+        i.process,
+        i.host,
+        i.pid,
+        i.items_in,
+        i.items_out,
+        reads,
+        writes,
+        *i.times(),
+        traffic,
+    )
+
+
+def _instance(
+    pe: str, index: int, host: str, pid: int, process: int, reads: str, writes: str, *times_and_traffic: Any
+) -> InstanceRecord:
+    busy_s, idle_s, blocked_s, traffic = times_and_traffic
+    document = {"pe": pe, "index": index, "host": host, "pid": pid, "process": process, "busy_s": busy_s}
+    document.update(idle_s=idle_s, blocked_s=blocked_s, reads=json.loads(reads), writes=json.loads(writes))
+    document.update((name, value) for name, value in json.loads(traffic).items() if name in TRAFFIC)
+    return InstanceRecord.from_json(document)

@@ -18,6 +18,7 @@ from d4py.hosting import (
     ProcessHost,
     WorkerSettings,
     portable_error,
+    queued,
     start_worker,
 )
 from d4py.plan import Edge, Plan, Slot
@@ -66,8 +67,7 @@ class _PipeTransport(HostTransport):
         pooled = self.pool_outboxes.get(self.plan.nodes[edge.target].partition)
         if pooled is None:
             return super().deliver(edge, target)
-        put, edge_index = pooled.put_item, edge.index  # any pool worker may take it: the target index does not matter
-        return lambda item: put(ITEM, edge_index, 0, item)
+        return queued(pooled, edge.index, 0)  # any pool worker may take it: the target index does not matter
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         if (edge.target, target) in self.instances:

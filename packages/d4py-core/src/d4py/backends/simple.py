@@ -15,7 +15,7 @@ from typing import Any
 from d4py.backend import Backend, RunResult
 from d4py.hookspecs import hookimpl
 from d4py.hosting.collector import OutputCollector
-from d4py.observe import Clock
+from d4py.observe import Sampler
 from d4py.plan import Edge, Plan
 from d4py.runhooks import RunHooks
 from d4py.runtime import Instance, InstanceInfo, Send, instantiate
@@ -55,16 +55,24 @@ class SimpleBackend(Backend):
         started = time.perf_counter()
         _allow_depth(plan)
         transport = _DirectTransport(OutputCollector(plan), hooks)
-        clock = Clock()
+        sampler = Sampler()
         order: list[Instance] = []
         for pe_id, node in plan.nodes.items():
             for index, pe in enumerate(instantiate(node.pe, node.instances)):
                 info = InstanceInfo(pe_id, index, node.instances)
                 wrappers, observers = hooks.wrappers(pe, info), hooks.observers(pe, info)
-                instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, clock)
+                instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, sampler)
                 transport.instances[(pe_id, index)] = instance
                 order.append(instance)
         hooks.count_with(lambda: _counts(plan, order))
+        try:
+            self._stream(plan, transport, order)
+        finally:
+            sampler.stop()  # it ends with the last observed instance, unless the run failed
+        return RunResult(transport.collector.result(), _counts(plan, order), time.perf_counter() - started, self.name)
+
+    @staticmethod
+    def _stream(plan: Plan, transport: _DirectTransport, order: list[Instance]) -> None:
         observed = [instance for instance in order if instance.observers]
         observed_at = time.monotonic()
         # Downstream first: a receiver must exist before anything can write to it.
@@ -86,7 +94,6 @@ class SimpleBackend(Backend):
         stuck = [f"{i.pe_id}[{i.index}]" for i in order if not i.finished]
         if stuck:  # the plan guarantees every end-of-stream arrives; this is a bug if seen
             raise RuntimeError(f"instances never ended: {', '.join(stuck)}")
-        return RunResult(transport.collector.result(), _counts(plan, order), time.perf_counter() - started, self.name)
 
 
 def _counts(plan: Plan, instances: list[Instance]) -> dict[str, int]:

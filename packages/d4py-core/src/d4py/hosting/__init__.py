@@ -9,7 +9,8 @@ else is here, shared by every such backend:
   its own copy of the plan);
 - :mod:`~d4py.hosting.host`: :class:`ProcessHost`, the instances of the slots
   the plan's layout gives one process, and :class:`HostTransport`, which calls
-  local instances directly and batches the rest per destination process;
+  local instances directly and batches the rest per destination process
+  (:func:`queued`: a send into an outbox that tallies what it sends);
 - :mod:`~d4py.hosting.outbox`: :class:`Outbox` batching (its limits are the
   :class:`~d4py.backend.BatchOptions` a backend's options inherit);
 - :mod:`~d4py.hosting.framing`: a batch as a pickle-5 frame plus raw buffers;
@@ -24,7 +25,7 @@ else is here, shared by every such backend:
 from d4py.backend import BatchOptions
 from d4py.hosting.collector import OutputCollector, RunCollector
 from d4py.hosting.framing import buffer_sizes, decode, encode
-from d4py.hosting.host import HostTransport, ProcessHost
+from d4py.hosting.host import HostTransport, ProcessHost, queued
 from d4py.hosting.messages import (
     DONE,
     END,
@@ -75,6 +76,7 @@ __all__ = [
     "encode",
     "keep_freed_memory",
     "portable_error",
+    "queued",
     "start_worker",
     "worker_settings",
 ]

@@ -20,12 +20,12 @@ from typing import Any
 
 from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
 from d4py.hosting.outbox import Outbox
-from d4py.observe import Clock
+from d4py.observe import Sampler, Tally, tallied
 from d4py.plan import Edge, Plan, Slot
 from d4py.runhooks import RunHooks
 from d4py.runtime import Instance, InstanceInfo, Send
 
-__all__ = ["HostTransport", "ProcessHost"]
+__all__ = ["HostTransport", "ProcessHost", "queued"]
 
 
 class HostTransport:
@@ -47,20 +47,19 @@ class HostTransport:
         self.instances: dict[tuple[str, int], Instance] = {}
         self.outboxes: list[Outbox] = [to_driver]
         self._process_of = {slot: number for number, slots in enumerate(layout or plan.layout) for slot in slots}
-        self.clock: Clock | None = None
+        self.sampler: Sampler | None = None
 
-    def time_sends(self, clock: Clock) -> None:
-        """Charge time spent sending (waiting on a full downstream) to the writing instance."""
-        self.clock = clock
+    def time_sends(self, sampler: Sampler) -> None:
+        """Charge time spent sending (waiting on a full downstream) to the writing instance, as blocked."""
+        self.sampler = sampler
         for outbox in self.outboxes:
-            outbox.send = clock.sending(outbox.send)
+            outbox.send = sampler.sending(outbox.send)
 
     def deliver(self, edge: Edge, target: int) -> Send:
         local = self.instances.get((edge.target, target))
         if local is not None:
             return local.receiver(edge.input)
-        put, edge_index = self._outbox(edge.target, target).put_item, edge.index
-        return lambda item: put(ITEM, edge_index, target, item)
+        return queued(self._outbox(edge.target, target), edge.index, target)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         local = self.instances.get((edge.target, target))
@@ -71,7 +70,11 @@ class HostTransport:
 
     def collect(self, pe_id: str, port: str) -> Send:
         put = self.to_driver.put_item
-        return lambda item: put(OUTPUT, pe_id, port, item)
+
+        def keep(item: Any) -> None:
+            put(OUTPUT, pe_id, port, item)
+
+        return keep
 
     def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
         self.to_driver.put((REPORT, info.pe_id, info.index, info.instances, final, reports))
@@ -84,8 +87,8 @@ class HostTransport:
     def _outbox(self, pe_id: str, index: int) -> Outbox:
         outbox = self.outbox_for(self._process_of[(self.plan.nodes[pe_id].partition, index)])
         if outbox not in self.outboxes:
-            if self.clock is not None:
-                outbox.send = self.clock.sending(outbox.send)
+            if self.sampler is not None:
+                outbox.send = self.sampler.sending(outbox.send)
             self.outboxes.insert(0, outbox)
         return outbox
 
@@ -112,18 +115,18 @@ class ProcessHost:
     ) -> None:
         self.plan, self.slots, self.transport, self.worker = plan, slots, transport, worker
         self.order: list[Instance] = []
-        clock = Clock()
+        sampler = Sampler()
         for partition, index in slots:
             for pe_id in plan.partitions[partition]:
                 node = plan.nodes[pe_id]
                 info = InstanceInfo(pe_id, index, node.instances)
                 wrappers, observers = hooks.wrappers(node.pe, info), hooks.observers(node.pe, info)
-                instance = Instance(plan, pe_id, index, node.pe, transport, wrappers, observers, clock)
+                instance = Instance(plan, pe_id, index, node.pe, transport, wrappers, observers, sampler)
                 transport.instances[(pe_id, index)] = instance
                 self.order.append(instance)
         self.observed = [instance for instance in self.order if instance.observers]
         if self.observed:
-            transport.time_sends(clock)
+            transport.time_sends(sampler)
         self._receivers: dict[tuple[int, int], Send] = {}
         self.progress_seconds, self.observe_seconds = progress_seconds, observe_seconds
         self._reported = self._observed_at = self._active_at = time.monotonic()
@@ -219,3 +222,14 @@ class ProcessHost:
     def done(self) -> Message:
         """The message that tells the driver this process has ended, sent after everything else."""
         return (DONE, self.worker, self.counts())
+
+
+def queued(outbox: Outbox, edge_index: int, target: int) -> Send:
+    """The send that queues an item over edge ``edge_index`` for instance ``target``, tallying items and bytes."""
+    put, tally = outbox.put_item, Tally()
+
+    def send(item: Any) -> None:
+        tally.items += 1
+        tally.bytes += put(ITEM, edge_index, target, item)
+
+    return tallied(send, tally)

@@ -85,10 +85,10 @@ class Outbox:
         ):
             self.flush()
 
-    def put_item(self, kind: int, where: Any, which: Any, item: Any) -> None:
+    def put_item(self, kind: int, where: Any, which: Any, item: Any) -> int:
         """Queue ``(kind, where, which, item)``: an item a PE wrote, its arrays frozen as they are now.
 
-        Its payload is estimated as :func:`approximate_size` does, in the same
+        Returns its payload bytes, estimated as :func:`approximate_size` does, in the same
         pass that finds the buffers to freeze (one call per item: this is the
         hot path of every item that leaves a process).
         """
@@ -112,6 +112,7 @@ class Outbox:
             item = self.sent.freeze(item)
             size -= self.sent.named_bytes
         self.put((kind, where, which, item), size)
+        return size
 
     def flush(self) -> None:
         """Send whatever is queued."""

@@ -369,6 +369,10 @@ class BackendContract:
             assert {i for pe_id, i in reported if pe_id == pe.id} == set(range(plan.nodes[pe.id].instances))
         assert watch.totals("writes")[spread.id] == len(result.output(spread.id)) == 40
         assert all(report.items_written == sum(report.writes.values()) for report in watch.reports)
+        sent: Counter[str] = Counter()
+        for report in watch.reports:
+            sent.update(report.sent)
+        assert sent == {pe.id: result.counts[pe.id] for pe in (add, spread, total)}  # the matrix adds up to the reads
 
     def test_fewer_processes_than_pes_give_the_same_results_in_no_more_processes(self) -> None:
         graph = WorkflowGraph()

@@ -98,6 +98,7 @@ class WatchReport:
     items_written: int = 0
     busy: float = 0.0
     batches: int = 0
+    sent: Counter[str] = field(default_factory=Counter)  # items sent per destination PE
 
 
 class _Watcher(Observer):
@@ -112,6 +113,8 @@ class _Watcher(Observer):
         self.seen.items_written += len(activity.written)
         self.seen.busy += activity.busy
         self.seen.batches += 1
+        for (_, pe_id, _, _), (items, _) in activity.sent.items():
+            self.seen.sent[pe_id] += items
 
     def report(self, final: bool) -> WatchReport | None:
         return self.seen if final else None
