@@ -157,3 +157,20 @@ def test_bytes_count_the_payload_that_crossed_between_processes(backend, crosses
     assert pairs.bytes_out == {"output": payload}
     assert sum(cell["bytes"] for cell in pairs.sent) == payload
     assert sum(i.bytes_in.get("input", 0) for i in run.instances if i.pe == counter.id) == payload
+
+
+@pytest.mark.parametrize("backend", ["simple", "multi"])
+def test_the_most_frequent_group_keys_show_the_skew(backend, recorded):
+    words = ["noise"] * 60 + ["quake"] * 25 + [f"rare{n}" for n in range(15)]
+    graph = WorkflowGraph()
+    source, pair, counter = Words(words), Pair(), KeyCounter(grouping=[0], numprocesses=2)
+    graph.connect(source, "output", pair, "input")
+    graph.connect(pair, "output", counter, "input")
+    d4py.run(graph, backend=backend, processes=4)
+    (run,) = recorded()
+    landed = {key: count for i in run.instances if i.pe == counter.id for key, count in i.keys.get("input", [])}
+    assert landed["noise"] == 60 and landed["quake"] == 25
+    for instance in run.instances:
+        if instance.pe == counter.id:
+            top = instance.keys["input"]
+            assert len(top) <= 10 and [count for _, count in top] == sorted((c for _, c in top), reverse=True)

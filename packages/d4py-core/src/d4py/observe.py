@@ -64,7 +64,9 @@ class Activity:
     ``''``). ``sent`` counts, per (output port, destination PE, destination
     instance, input port), the items sent and their payload bytes when they
     crossed to another process (strings, bytes and arrays, as batching
-    estimates them; 0 within a process, where nothing is copied). ``written``
+    estimates them; 0 within a process, where nothing is copied). ``keys``
+    counts, per destination, the group_by keys sent there, when they are
+    strings, bytes or ints (up to 65,536 distinct keys a batch). ``written``
     holds (port, item, read) for each item written, when an observer wants
     items: ``read`` is how many items the instance had read when it wrote this
     one (0 in ``preprocess``), so a written item can be traced to the input it
@@ -80,6 +82,7 @@ class Activity:
     blocked: float = 0.0
     idle: float = 0.0
     sent: dict[tuple[str, str, int, str], tuple[int, int]] = field(default_factory=dict)
+    keys: dict[tuple[str, str, int, str], dict[Any, int]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.reads or self.writes or self.busy or self.blocked or self.idle)
@@ -87,9 +90,17 @@ class Activity:
     def take(self) -> Activity:
         """A copy of what has gathered, leaving this one empty (its dicts and list stay the same objects)."""
         taken = Activity(
-            dict(self.reads), dict(self.writes), list(self.written), self.busy, self.blocked, self.idle, dict(self.sent)
+            dict(self.reads),
+            dict(self.writes),
+            list(self.written),
+            self.busy,
+            self.blocked,
+            self.idle,
+            dict(self.sent),
+            dict(self.keys),
         )
         self.reads.clear()
+        self.keys.clear()
         self.writes.clear()
         self.written.clear()
         self.sent.clear()

@@ -30,7 +30,8 @@ class InstanceReport:
 
     A share is ``[items in, items out, busy, idle, blocked]``. ``sent`` maps
     (output port, destination PE, its instance, its input port) to ``[items,
-    bytes]``, as :class:`d4py.observe.Activity` counts them.
+    bytes]``, and ``keys`` the same destinations to the group_by keys sent
+    there with their counts, as :class:`d4py.observe.Activity` counts them.
     """
 
     pe: str
@@ -44,6 +45,7 @@ class InstanceReport:
     blocked: float = 0.0
     seconds: dict[int, list[float]] = field(default_factory=dict)
     sent: dict[tuple[str, str, int, str], list[int]] = field(default_factory=dict)
+    keys: dict[tuple[str, str, int, str], dict[Any, int]] = field(default_factory=dict)
 
 
 @cache
@@ -77,6 +79,8 @@ class InstanceObserver(Observer):
         pending.idle += activity.idle
         pending.blocked += activity.blocked
         add_sent(pending.sent, activity.sent)
+        for where, counts in activity.keys.items():
+            add_counts(pending.keys.setdefault(where, {}), counts)
         spread(self.since, now, activity, pending.seconds)
         self.since = now
 
@@ -87,8 +91,8 @@ class InstanceObserver(Observer):
         return report
 
 
-def add_counts(totals: dict[str, int], counts: dict[str, int]) -> None:
-    """Add per-port ``counts`` into ``totals``."""
+def add_counts(totals: dict[Any, int], counts: dict[Any, int]) -> None:
+    """Add ``counts`` (per port, per key) into ``totals``."""
     for port, count in counts.items():
         totals[port] = totals.get(port, 0) + count
 

@@ -26,6 +26,7 @@ from d4py_monitor.workflow import describe_workflow
 __all__ = ["Recorder", "describe_error", "save"]
 
 logger = logging.getLogger("d4py_monitor")
+KEYS_KEPT = 10  # the most frequent group_by keys kept per instance and input port
 
 
 class Recorder:
@@ -52,6 +53,7 @@ class Recorder:
         self.instances: dict[tuple[str, int], InstanceRecord] = {}
         self.seconds: dict[tuple[str, int], dict[int, list[float]]] = {}  # per instance: second -> share
         self.sent: dict[tuple[str, int], dict[tuple[str, str, int, str], list[int]]] = {}  # per instance
+        self.keys: dict[tuple[str, int, str], dict[Any, int]] = {}  # group keys per receiving instance and port
 
     def add(self, report: InstanceReport) -> None:
         """Take in one report of an instance's observer: counts and times are sums of the reports."""
@@ -65,6 +67,8 @@ class Recorder:
         instance.idle_s += report.idle
         instance.blocked_s += report.blocked
         add_sent(self.sent.setdefault(key, {}), report.sent)
+        for (_, pe, index, input_port), counts in report.keys.items():
+            add_counts(self.keys.setdefault((pe, index, input_port), {}), counts)
         seconds = self.seconds.setdefault(key, {})
         for second, share in report.seconds.items():
             bucket = seconds.setdefault(second, [0, 0, 0.0, 0.0, 0.0])
@@ -88,7 +92,17 @@ class Recorder:
             ]
             instance.process = processes.setdefault((instance.host, instance.pid), len(processes))
         add_traffic(run.instances, self.sent)
+        for instance in run.instances:
+            for (pe, index, port), counts in self.keys.items():
+                if (pe, index) == (instance.pe, instance.index):
+                    instance.keys[port] = most_frequent(counts)
         return run
+
+
+def most_frequent(counts: dict[Any, int], top: int = KEYS_KEPT) -> list[tuple[str, int]]:
+    """The ``top`` keys with the highest counts, most frequent first, as text (at most 80 characters)."""
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], repr(pair[0])))[:top]
+    return [((key if isinstance(key, str) else repr(key))[:80], count) for key, count in ranked]
 
 
 def add_traffic(

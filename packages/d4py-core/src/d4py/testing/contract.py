@@ -374,6 +374,24 @@ class BackendContract:
             sent.update(report.sent)
         assert sent == {pe.id: result.counts[pe.id] for pe in (add, spread, total)}  # the matrix adds up to the reads
 
+    def test_observers_see_each_group_key_go_to_the_instance_that_counts_it(self) -> None:
+        graph = WorkflowGraph()
+        words = ["noise"] * 30 + ["quake"] * 12 + ["tremor"] * 5
+        source, pair, counter = p.Words(words), p.Pair(), p.KeyCounter(grouping=[0], numprocesses=3)
+        graph.connect(source, "output", pair, "input")
+        graph.connect(pair, "output", counter, "input")
+        watch = InstanceWatch()
+        result = self.run(graph, plugins=[watch])
+        seen: Counter[tuple[str, int, Any]] = Counter()
+        for report in watch.reports:
+            seen.update(report.keys)
+        assert {key: count for (_, _, key), count in seen.items()} == Counter(words)
+        counted_by = {key: token for key, _, token in result.output(counter.id)}
+        tokens: dict[int, str] = {}  # each key was observed going to one instance, the one whose token counted it
+        for pe_id, index, key in seen:
+            assert pe_id == counter.id
+            assert tokens.setdefault(index, counted_by[key]) == counted_by[key]
+
     def test_fewer_processes_than_pes_give_the_same_results_in_no_more_processes(self) -> None:
         graph = WorkflowGraph()
         source, tap = p.Numbers(10), p.Pass()

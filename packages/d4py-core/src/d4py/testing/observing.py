@@ -99,6 +99,7 @@ class WatchReport:
     busy: float = 0.0
     batches: int = 0
     sent: Counter[str] = field(default_factory=Counter)  # items sent per destination PE
+    keys: Counter[tuple[str, int, Any]] = field(default_factory=Counter)  # (PE, instance, key) -> group keys sent
 
 
 class _Watcher(Observer):
@@ -115,6 +116,8 @@ class _Watcher(Observer):
         self.seen.batches += 1
         for (_, pe_id, _, _), (items, _) in activity.sent.items():
             self.seen.sent[pe_id] += items
+        for (_, pe_id, index, _), counts in activity.keys.items():
+            self.seen.keys.update({(pe_id, index, key): count for key, count in counts.items()})
 
     def report(self, final: bool) -> WatchReport | None:
         return self.seen if final else None
