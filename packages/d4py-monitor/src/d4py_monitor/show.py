@@ -65,6 +65,19 @@ def run_lines(run: RunRecord) -> list[str]:
     if not run.instances:  # a run that failed before any instance had reported (they report once a second)
         return [*lines, "no instance reported before the run ended"]
     lines.extend(table(_INSTANCE_HEADER, [_instance_row(i) for i in run.instances]))
+    sent = [
+        (f"{i.pe}[{i.index}]", f"{c['pe']}[{c['index']}]", c["items"], c["bytes"])
+        for i in run.instances
+        for c in i.sent
+    ]
+    if sent:
+        lines.extend(["", *table(("from", "to", "items", "bytes"), sent)])
+    keys = [(f"{i.pe}[{i.index}]", port, top) for i in run.instances for port, top in i.keys.items() if top]
+    if keys:
+        lines.extend(["", "most frequent group keys"])
+        lines.extend(
+            f"  {where} {port}: " + ", ".join(f"{key} {count}" for key, count in top) for where, port, top in keys
+        )
     return lines
 
 
