@@ -1,0 +1,63 @@
+"""What recording every run costs: the same ``d4py run`` commands with d4py-monitor on and off.
+
+Every figure is the median of R whole commands, on and off interleaved, with
+d4py-monitor installed and recording into a temporary ``$D4PY_HOME``. "Off"
+is ``D4PY_MONITOR=off``: no observer on any instance and no record, as
+without the package. Both the run inside the process (``--json``'s
+``wall_time``) and the whole command are reported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import tempfile
+
+from whole_bench import WORKLOADS, _time
+
+MULTI_6 = ["-b", "multi", "-n", "6"]
+
+# (label, workload, d4py arguments, environment)
+CASES = [
+    ("pipeline 200k ints, simple", "pipeline.py", [], {}),
+    ("pipeline 200k ints, multi -n 6", "pipeline.py", MULTI_6, {}),
+    ("word count 20k lines, simple", "wordcount.py", [], {}),
+    ("word count 20k lines, multi -n 6", "wordcount.py", MULTI_6, {}),
+    ("xcorr, pair-ownership design, 100 stations, multi", "xcorr.py", ["-b", "multi"], {"BENCH_STATIONS": "100"}),
+]
+
+
+def main(repeat: int = 5) -> None:
+    if importlib.util.find_spec("d4py_monitor") is None:
+        raise SystemExit(f"d4py-monitor is not installed in {sys.prefix}: pip install -e packages/d4py-monitor")
+    print(f"## monitor: every run recorded, on against off, median of {repeat} (interleaved)")
+    print()
+    print("| workload | run off (s) | run on (s) | ratio | whole off (s) | whole on (s) | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as home:
+        for label, workload, ours, env in CASES:
+            runs: dict[str, list[float]] = {"off": [], "on": []}
+            wholes: dict[str, list[float]] = {"off": [], "on": []}
+            for _ in range(repeat):
+                for mode in ("off", "on"):
+                    setting = {**env, "D4PY_HOME": home, "D4PY_MONITOR": mode}
+                    seconds, _, out = _time([sys.executable, "-m", "d4py", "run", workload, "--json", *ours], setting)
+                    wholes[mode].append(seconds)
+                    runs[mode].append(json.loads(out)["wall_time"])
+            run_off, run_on, whole_off, whole_on = (
+                statistics.median(values) for values in (runs["off"], runs["on"], wholes["off"], wholes["on"])
+            )
+            print(
+                f"| {label} | {run_off:.3f} | {run_on:.3f} | {run_on / run_off:.3f} "
+                f"| {whole_off:.3f} | {whole_on:.3f} | {whole_on / whole_off:.3f} |"
+            )
+    print()
+    print(f"Workloads in {WORKLOADS.relative_to(WORKLOADS.parent.parent)}; run records kept in a temporary folder.")
+    print()
+
+
+if __name__ == "__main__":
+    main(repeat=int(os.environ.get("BENCH_REPEAT", "5")))
