@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import subprocess
 import sys
 
@@ -102,3 +103,28 @@ def test_reading_a_missing_store_says_no_run_was_recorded(home):
     else:
         raise AssertionError("a missing store opened")
     assert not home.exists()  # reading creates nothing
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    store = SQLiteStore(path)
+    store.db.execute("ALTER TABLE instances DROP COLUMN traffic")
+    store.db.execute("PRAGMA user_version = 1")
+    store.db.execute(
+        "INSERT INTO runs VALUES ('abc', 'old', 'simple', 'ok', 1.0, 2.0, ?)",
+        (
+            '{"id": "abc", "workflow": {"name": "old", "graph": {"pes": []}}, "backend": "simple", "options": {}, '
+            '"processes": null, "inputs": {}, "started": 1.0, "ended": 2.0, "status": "ok", "error": null, '
+            '"host": "h", "pid": 1, "versions": {}}',
+        ),
+    )
+    store.db.execute(
+        "INSERT INTO instances VALUES ('abc', 'A0', 0, 0, 'h', 1, 1, 2, '{\"\": 1}', '{\"output\": 2}', 0.1, 0, 0)"
+    )
+    store.close()
+    upgraded = SQLiteStore(path)
+    (instance,) = upgraded.load("abc").instances
+    assert (instance.items_out, instance.sent, instance.bytes_out) == (2, [], {})
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    upgraded.close()
+    assert sqlite3.connect(path).execute("SELECT traffic FROM instances").fetchone() == ("{}",)
