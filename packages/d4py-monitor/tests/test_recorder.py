@@ -174,3 +174,20 @@ def test_the_most_frequent_group_keys_show_the_skew(backend, recorded):
         if instance.pe == counter.id:
             top = instance.keys["input"]
             assert len(top) <= 10 and [count for _, count in top] == sorted((c for _, c in top), reverse=True)
+
+
+@pytest.mark.parametrize(("backend", "crosses"), [("simple", False), ("multi", True), ("mpi", True)])
+def test_latency_is_sampled_for_items_that_crossed_between_processes(backend, crosses, recorded):
+    graph = WorkflowGraph()
+    source, pair, counter = Words(["a", "b", "c", "d"] * 25), Pair(), KeyCounter(grouping=[0], numprocesses=2)
+    graph.connect(source, "output", pair, "input")
+    graph.connect(pair, "output", counter, "input")
+    d4py.run(graph, backend=backend, processes=4)
+    (run,) = recorded()
+    latencies = [i.latency for i in run.instances if i.pe == counter.id and i.items_in]
+    if not crosses:
+        assert latencies == [{}, {}]  # handed over at once, within the process
+        return
+    assert latencies and all(latency["samples"] >= 1 for latency in latencies)
+    assert all(0 <= latency["p50_s"] <= latency["p95_s"] <= latency["max_s"] for latency in latencies)
+    assert all(i.latency == {} for i in run.instances if i.pe != counter.id)  # fused with their writer

@@ -66,7 +66,11 @@ class Activity:
     crossed to another process (strings, bytes and arrays, as batching
     estimates them; 0 within a process, where nothing is copied). ``keys``
     counts, per destination, the group_by keys sent there, when they are
-    strings, bytes or ints (up to 65,536 distinct keys a batch). ``written``
+    strings, bytes or ints (up to 65,536 distinct keys a batch). ``latency``
+    holds samples, in seconds, of how long items waited between being queued
+    in another process and being handed to this instance: one per batch that
+    crossed (on backends that say when a batch was queued; wall clocks, so
+    across hosts it is as good as their clocks agree). ``written``
     holds (port, item, read) for each item written, when an observer wants
     items: ``read`` is how many items the instance had read when it wrote this
     one (0 in ``preprocess``), so a written item can be traced to the input it
@@ -83,6 +87,7 @@ class Activity:
     idle: float = 0.0
     sent: dict[tuple[str, str, int, str], tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple[str, str, int, str], dict[Any, int]] = field(default_factory=dict)
+    latency: list[float] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.reads or self.writes or self.busy or self.blocked or self.idle)
@@ -98,8 +103,10 @@ class Activity:
             self.idle,
             dict(self.sent),
             dict(self.keys),
+            list(self.latency),
         )
         self.reads.clear()
+        self.latency.clear()
         self.keys.clear()
         self.writes.clear()
         self.written.clear()

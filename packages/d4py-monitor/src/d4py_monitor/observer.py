@@ -19,9 +19,10 @@ from typing import Any
 from d4py.observe import Activity, Observer
 from d4py.runtime import InstanceInfo
 
-__all__ = ["REPORT_SECONDS", "InstanceObserver", "InstanceReport", "add_sent", "host_name", "spread"]
+__all__ = ["LATENCY_SAMPLES", "REPORT_SECONDS", "InstanceObserver", "InstanceReport", "add_sent", "host_name", "spread"]
 
 REPORT_SECONDS = 1.0  # how often, at most, an instance's observer reports while it runs
+LATENCY_SAMPLES = 256  # latency samples an instance reports at most per report (one per batch that crossed)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class InstanceReport:
     seconds: dict[int, list[float]] = field(default_factory=dict)
     sent: dict[tuple[str, str, int, str], list[int]] = field(default_factory=dict)
     keys: dict[tuple[str, str, int, str], dict[Any, int]] = field(default_factory=dict)
+    latency: list[float] = field(default_factory=list)  # samples, at most LATENCY_SAMPLES a report
 
 
 @cache
@@ -81,6 +83,8 @@ class InstanceObserver(Observer):
         add_sent(pending.sent, activity.sent)
         for where, counts in activity.keys.items():
             add_counts(pending.keys.setdefault(where, {}), counts)
+        room = LATENCY_SAMPLES - len(pending.latency)
+        pending.latency.extend(activity.latency[:room])
         spread(self.since, now, activity, pending.seconds)
         self.since = now
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import random
 import sys
 import time
 import traceback
@@ -54,6 +55,7 @@ class Recorder:
         self.seconds: dict[tuple[str, int], dict[int, list[float]]] = {}  # per instance: second -> share
         self.sent: dict[tuple[str, int], dict[tuple[str, str, int, str], list[int]]] = {}  # per instance
         self.keys: dict[tuple[str, int, str], dict[Any, int]] = {}  # group keys per receiving instance and port
+        self.latency: dict[tuple[str, int], Reservoir] = {}  # latency samples per instance
 
     def add(self, report: InstanceReport) -> None:
         """Take in one report of an instance's observer: counts and times are sums of the reports."""
@@ -67,6 +69,7 @@ class Recorder:
         instance.idle_s += report.idle
         instance.blocked_s += report.blocked
         add_sent(self.sent.setdefault(key, {}), report.sent)
+        self.latency.setdefault(key, Reservoir()).extend(report.latency)
         for (_, pe, index, input_port), counts in report.keys.items():
             add_counts(self.keys.setdefault((pe, index, input_port), {}), counts)
         seconds = self.seconds.setdefault(key, {})
@@ -96,7 +99,41 @@ class Recorder:
             for (pe, index, port), counts in self.keys.items():
                 if (pe, index) == (instance.pe, instance.index):
                     instance.keys[port] = most_frequent(counts)
+            reservoir = self.latency.get((instance.pe, instance.index))
+            if reservoir is not None and reservoir.seen:
+                instance.latency = reservoir.summary()
         return run
+
+
+class Reservoir:
+    """A uniform sample of at most ``size`` values out of all those offered, and the largest one."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size, self.seen, self.largest = size, 0, 0.0
+        self.values: list[float] = []
+        self._random = random.Random(0)
+
+    def extend(self, values: list[float]) -> None:
+        for value in values:
+            self.seen += 1
+            self.largest = max(self.largest, value)
+            if len(self.values) < self.size:
+                self.values.append(value)
+            else:
+                slot = self._random.randrange(self.seen)
+                if slot < self.size:
+                    self.values[slot] = value
+
+    def summary(self) -> dict[str, float]:
+        """How many values were offered, the median and 95th percentile of the sample, and the largest, in seconds."""
+        ranked = sorted(self.values)
+        last = len(ranked) - 1
+        return {
+            "samples": self.seen,
+            "p50_s": ranked[round(last * 0.5)],
+            "p95_s": ranked[round(last * 0.95)],
+            "max_s": self.largest,
+        }
 
 
 def most_frequent(counts: dict[Any, int], top: int = KEYS_KEPT) -> list[tuple[str, int]]:

@@ -109,7 +109,7 @@ def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
                 pause.wait()
                 continue
             pause.reset()
-            host.dispatch(received[1])
+            host.dispatch(received[1], channel.received.queued)
         transport.flush()
         channel.send(COORDINATOR, [host.done()])
         channel.drain()

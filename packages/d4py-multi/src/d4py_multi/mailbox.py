@@ -54,6 +54,11 @@ class Mailbox:
         """The batch of a message read off this mailbox, in the reading process."""
         return decode(*message, self._received)
 
+    @property
+    def queued(self) -> float:
+        """When the first message of the batch decoded last was queued by its sender (seconds since the epoch)."""
+        return self._received.queued
+
     def read(self) -> _Message:
         """Read one message off the pipe, waiting for it, without unpickling it."""
         frame = self.reader.recv_bytes()

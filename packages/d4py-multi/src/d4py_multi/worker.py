@@ -109,7 +109,7 @@ def _run(spec: WorkerSpec, host: ProcessHost) -> None:
     inbox = ReadAhead(spec.mailboxes[spec.number], spec.options.read_ahead_bytes)
     while not host.finished:
         host.transport.flush()
-        host.dispatch(inbox.receive())
+        host.dispatch(inbox.receive(), inbox.mailbox.queued)
 
 
 def _run_pooled(spec: WorkerSpec, host: ProcessHost, transport: _PipeTransport) -> None:

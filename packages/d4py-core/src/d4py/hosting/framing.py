@@ -3,8 +3,9 @@
 Pickle protocol 5 leaves contiguous buffers (NumPy arrays, any buffer that
 supports it) out of the pickle: they travel as they are, each after the
 frame, and arrive in fresh writable buffers. The frame starts with the sender's
-token, then for each buffer how it travels and its size, then the keys the
-receiver may forget, so a receiver knows what to read next. With a
+token and when the batch's first message was queued, then for each buffer how
+it travels and its size, then the keys the receiver may forget, so a receiver
+knows what to read next. With a
 :class:`~d4py.hosting.repeats.SentBuffers` per destination, a large buffer sent
 before is named instead of sent again (:mod:`d4py.hosting.repeats`). Every
 transport (pipes, MPI messages) frames batches this way.
@@ -20,7 +21,7 @@ from d4py.hosting.repeats import INLINE, REPEAT, ReceivedBuffers, SentBuffers
 
 __all__ = ["buffer_sizes", "decode", "encode"]
 
-_HEAD = struct.Struct("!QII")  # sender token, buffers, forgotten keys
+_HEAD = struct.Struct("!QdII")  # sender token, when the batch was begun, buffers, forgotten keys
 _SLOT = struct.Struct("!BQQ")  # how the buffer travels, its key, its size
 _KEY = struct.Struct("!Q")
 
@@ -37,14 +38,15 @@ def encode(batch: Batch, sent: SentBuffers | None = None) -> tuple[bytes, list[m
         if kind != REPEAT:
             raws.append(raw)
     forgotten = sent.forgotten if sent is not None else []
-    head = _HEAD.pack(sent.token if sent is not None else 0, len(slots), len(forgotten))
+    token, queued = (sent.token, sent.queued) if sent is not None else (0, 0.0)
+    head = _HEAD.pack(token, queued, len(slots), len(forgotten))
     frame = b"".join([head, *slots, *(_KEY.pack(key) for key in forgotten), payload])
     forgotten.clear()
     return frame, raws
 
 
 def _read_slots(frame: bytes | bytearray | memoryview) -> tuple[int, list[tuple[int, int, int]], list[int], int]:
-    token, count, forgets = _HEAD.unpack_from(frame)
+    token, _, count, forgets = _HEAD.unpack_from(frame)
     at = _HEAD.size
     slots = [_SLOT.unpack_from(frame, at + n * _SLOT.size) for n in range(count)]
     at += count * _SLOT.size
@@ -61,7 +63,10 @@ def buffer_sizes(frame: bytes | bytearray | memoryview) -> tuple[int, ...]:
 def decode(
     frame: bytes | bytearray | memoryview, buffers: list[bytearray], received: ReceivedBuffers | None = None
 ) -> Batch:
-    """The batch of ``frame``, given the buffers that followed it (and what its sender sent before)."""
+    """The batch of ``frame``, given the buffers that followed it (and what its sender sent before).
+
+    ``received.queued`` is then when the batch's first message was queued.
+    """
     token, slots, forgotten, start = _read_slots(frame)
     following = iter(buffers)
     items: list[bytearray] = []
@@ -74,7 +79,9 @@ def decode(
             items.append(received.repeat(token, key))
         else:
             items.append(received.keep(token, key, next(following)))
-    if forgotten and received is not None:
-        received.forget(token, forgotten)
+    if received is not None:
+        received.queued = _HEAD.unpack_from(frame)[1]
+        if forgotten:
+            received.forget(token, forgotten)
     batch: Batch = pickle.loads(memoryview(frame)[start:], buffers=items)
     return batch

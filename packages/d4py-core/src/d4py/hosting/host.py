@@ -169,10 +169,19 @@ class ProcessHost:
             self._receivers[(edge_index, target)] = receive
         return receive
 
-    def dispatch(self, batch: Batch) -> None:
-        """Hand every ITEM and END message of an arriving batch to its instance."""
+    def dispatch(self, batch: Batch, queued: float = 0.0) -> None:
+        """Hand every ITEM and END message of an arriving batch to its instance.
+
+        ``queued``: when the batch's first message was queued in its sending process, if known; observed,
+        how long it waited is a latency sample of the instance its first item is for.
+        """
         if self.observed:
             self.waited()
+            if queued and batch and batch[0][0] == ITEM:
+                _, edge_index, target, _ = batch[0]
+                first = self.transport.instances[(self.plan.edges[edge_index].target, target)]
+                if first.activity is not None:
+                    first.activity.latency.append(max(0.0, time.time() - queued))
         for kind, edge_index, target, payload in batch:
             if kind == ITEM:
                 self.receiver(edge_index, target)(payload)

@@ -76,6 +76,8 @@ class Outbox:
         batch = self.batch
         if not batch:
             self.started = time.monotonic()
+            if self.sent is not None:
+                self.sent.queued = time.time()  # the frame says it, for the receiver's latency
         batch.append(message)
         self.size += size
         if (

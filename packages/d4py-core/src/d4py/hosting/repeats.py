@@ -62,6 +62,7 @@ class SentBuffers:
     token: int = field(default_factory=lambda: secrets.randbits(63))
     forgotten: list[int] = field(default_factory=list)  # keys the destination may drop, said in the next frame
     named_bytes: int = 0  # of the item frozen last, the bytes the destination keeps: named, not sent
+    queued: float = 0.0  # when the first message of the batch being framed was queued (seconds since the epoch)
     _probation: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # by id() of the PE's array
     _kept: OrderedDict[int, _Written] = field(default_factory=OrderedDict)  # the same, once written again
     _keys: dict[int, _Written] = field(default_factory=dict)  # by id() of the frozen copy
@@ -166,6 +167,7 @@ class ReceivedBuffers:
     """
 
     kept: dict[tuple[int, int], bytearray] = field(default_factory=dict)
+    queued: float = 0.0  # of the batch decoded last, when its first message was queued (0: not said)
 
     def keep(self, sender: int, key: int, buffer: bytearray) -> bytearray:
         """Keep ``buffer`` as the sender's ``key``, and return it for the item."""
