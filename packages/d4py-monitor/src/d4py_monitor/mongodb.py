@@ -40,7 +40,7 @@ def check_url(url: str, option: str) -> None:
         return  # parsing it looks the hosts up in DNS: the first save will tell
     try:
         parse_uri(url)
-    except PyMongoError as error:
+    except (PyMongoError, ValueError) as error:
         raise UsageError(f"{option} {redact_url(url)}: {scrub(str(error), url)}") from None
 
 
@@ -54,7 +54,7 @@ class MongoStore:
             import pymongo
         except ImportError:
             raise StoreError(f"the MongoDB store {self.location} needs pymongo: {INSTALL}") from None
-        self._errors: type[Exception] = pymongo.errors.PyMongoError
+        self._errors = (pymongo.errors.PyMongoError, ValueError)  # pymongo says what is wrong with a URL by either
         self._indexed = False
         self.client: Any = self._call(
             "open",
