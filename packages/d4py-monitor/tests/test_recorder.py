@@ -128,3 +128,24 @@ def test_monitor_off_records_nothing(monkeypatch, recorded):
     monkeypatch.setenv("D4PY_MONITOR", "off")
     d4py.run(counted(), backend="multi", processes=3)
     assert recorded() == []
+
+
+def test_at_a_failure_what_observers_in_this_process_were_given_is_recorded():
+    from d4py.backends.simple import SimpleBackend
+    from d4py.observe import Activity
+    from d4py.runtime import InstanceInfo
+    from d4py_monitor.observer import InstanceObserver
+    from d4py_monitor.recorder import Recorder
+
+    graph = WorkflowGraph()
+    source, middle = Numbers(3), Pass()
+    graph.connect(source, "output", middle, "input")
+    recorder = Recorder(d4py.build_plan(graph), SimpleBackend())
+    given, idle = InstanceObserver(InstanceInfo(source.id, 0, 1)), InstanceObserver(InstanceInfo(middle.id, 0, 1))
+    given.observe(Activity(reads={"": 1}, writes={"output": 3}, busy=0.25))  # not yet reported: under a second
+    recorder.observers = [given, idle]
+    recorder.flush()
+    run = recorder.finish(None, RuntimeError("boom"))
+    (instance,) = run.instances  # the idle one was given nothing: left out, not shown with zeros
+    assert (instance.pe, instance.items_out, instance.busy_s) == (source.id, 3, 0.25)
+    assert run.status == "failed" and run.error["message"] == "boom"

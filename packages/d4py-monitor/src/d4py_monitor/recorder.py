@@ -70,10 +70,15 @@ class Recorder:
             self._add(report)
 
     def flush(self) -> None:
-        """Take in what the observers in this process have not reported yet (they report once a second)."""
+        """Take in what the observers in this process were given but have not reported (they report once a second).
+
+        What an instance did since it last gave its observer a batch (every
+        half second) stays in core: an instance that gave none is left out
+        rather than shown with counts of 0.
+        """
         for observer in self.observers:
             report = observer.report(final=True)
-            if report is not None:
+            if report is not None and report.seconds:
                 self.add(report)
 
     def _add(self, report: InstanceReport) -> None:
