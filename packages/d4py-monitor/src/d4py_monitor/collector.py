@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from d4py_monitor.record import RunRecord
 from d4py_monitor.store import Store, StoreError
-from d4py_monitor.wire import BadMessage, monitor_key, verify
+from d4py_monitor.wire import INSTALL, BadMessage, monitor_key, verify
 
 if TYPE_CHECKING:
     import zmq
@@ -43,8 +43,10 @@ class Collector:
         key: bytes | None = None,
         on_saved: Callable[[RunRecord], None] | None = None,
     ) -> None:
-        import zmq
-
+        try:
+            import zmq
+        except ImportError:
+            raise StoreError(f"the collector needs pyzmq: {INSTALL}") from None
         self.address, self.store, self.on_saved = address, store, on_saved
         self.key = key if key is not None else monitor_key()
         self.context = zmq.Context()
@@ -95,7 +97,11 @@ class Collector:
         poller.register(control, zmq.POLLIN)
         try:
             while control not in dict(poller.poll()):
-                self._take(receiver.recv_multipart())
+                frames = receiver.recv_multipart()
+                try:
+                    self._take(frames)
+                except Exception as error:  # one record gone wrong must not stop the collector
+                    logger.warning("d4py-monitor: a record was not stored: %s: %s", type(error).__name__, error)
         finally:
             receiver.close()
             control.close()

@@ -89,7 +89,12 @@ class Publisher:
                     self.condition.wait(saved_at + interval - time.monotonic() if self.pending else None)
                 final, self.pending = self.final, False
             started = time.monotonic()
-            target = self._save(target, final if final is not None else self.snapshot())
+            try:
+                run = final if final is not None else self.snapshot()
+            except Exception as error:  # a bug: the final record may still be saved
+                logger.warning("d4py-monitor: a live record was not saved: %s: %s", type(error).__name__, error)
+                continue
+            target = self._save(target, run)
             saved_at = time.monotonic()
             interval = max(LIVE_SECONDS, 10 * (saved_at - started))
             if final is not None:
