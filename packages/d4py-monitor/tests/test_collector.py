@@ -118,6 +118,7 @@ def collected(home: Path, run_id: str) -> RunRecord:
         store.close()
 
 
+@pytest.mark.timeout(180)  # a run that never reaches its gate would leave the test waiting to open it
 @pytest.mark.parametrize("backend", ["simple", "multi"])
 def test_a_run_sends_its_live_record_then_its_final_one(collect, tmp_path, backend, home):
     process, address, collector_home = collect
