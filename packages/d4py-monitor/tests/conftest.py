@@ -1,10 +1,12 @@
-"""Every test records into a store of its own, under a temporary $D4PY_HOME."""
+"""Every test records into a store of its own, under a temporary $D4PY_HOME, with no store, collector or key set."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,25 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh $D4PY_HOME, recording on: what the tests' runs, and their subprocesses, record into."""
     folder = tmp_path / "d4py-home"
     monkeypatch.setenv("D4PY_HOME", str(folder))
-    monkeypatch.delenv("D4PY_MONITOR", raising=False)
+    for variable in ("D4PY_MONITOR", "D4PY_MONITOR_STORE", "D4PY_MONITOR_URL", "D4PY_MONITOR_KEY"):
+        monkeypatch.delenv(variable, raising=False)
     return folder
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A monitor key shared by the test's runs and collectors, through $D4PY_MONITOR_KEY."""
+    text = "a-key-for-the-tests-" + os.urandom(8).hex()
+    monkeypatch.setenv("D4PY_MONITOR_KEY", text)
+    return text.encode()
+
+
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    """A loopback port nobody listens on: bound by the test, never listening, so connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,41 @@ def test_a_corrupt_store_is_one_line_and_exit_1(cli, home):
         assert done.stderr.startswith("error: cannot open the run store") and len(done.stderr.splitlines()) == 1
     recorded = cli("run", "counted.py")  # the run goes on, and says it was not recorded
     assert recorded.returncode == 0 and "this run was not recorded" in recorded.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["run", "--monitor-store", "foo://x", "counted.py"],
+            "error: --monitor-store 'foo://x': not a run store; give",
+        ),
+        (["run", "--monitor", "bogus", "counted.py"], "error: --monitor 'bogus': not a collector address; give"),
+        (["run", "--monitor", "tcp://h:0", "counted.py"], "error: --monitor 'tcp://h:0': not a collector address"),
+        (["run", "--monitor", "tcp://127.0.0.1:9", "counted.py"], "error: no monitor key: set D4PY_MONITOR_KEY, or"),
+        (["run", "--monitor", "tcp://h:1", "--monitor-store", "sqlite:x", "counted.py"], "error: give --monitor"),
+        (["runs", "list", "--store", "mysql://u:pw@h/db"], "error: --store 'mysql://***@h/db': not a run store"),
+        (["monitor", "collect", "--listen", "udp://h:1"], "error: --listen 'udp://h:1': not a collector address"),
+    ],
+)
+def test_bad_urls_and_a_missing_key_are_one_line_and_exit_2(cli, arguments, message):
+    done = cli(*arguments)
+    assert done.returncode == 2 and done.stderr.startswith(message) and len(done.stderr.splitlines()) == 1
+    assert not default_location().exists()  # nothing ran
+
+
+def test_a_store_url_names_an_sqlite_file_to_record_in_and_read(cli, tmp_path):
+    url = f"sqlite:///{tmp_path}/elsewhere.sqlite"
+    ok(cli("run", "--monitor-store", url, "counted.py"))
+    (listed,) = json.loads(ok(cli("runs", "list", "--json", "--store", url)))
+    assert listed["workflow"] == "counted" and not default_location().exists()
+    assert json.loads(ok(cli("runs", "show", "last", "--json", env={"D4PY_MONITOR_STORE": url})))["id"] == listed["id"]
+
+
+def test_a_collector_cannot_listen_on_a_port_in_use(cli, key):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = cli("monitor", "collect", "--listen", f"tcp://127.0.0.1:{taken.getsockname()[1]}")
+    assert done.returncode == 1 and done.stderr.startswith("error: cannot listen on tcp://127.0.0.1:")
+    assert "Address already in use" in done.stderr

@@ -191,3 +191,24 @@ def test_latency_is_sampled_for_items_that_crossed_between_processes(backend, cr
     assert latencies and all(latency["samples"] >= 1 for latency in latencies)
     assert all(0 <= latency["p50_s"] <= latency["p95_s"] <= latency["max_s"] for latency in latencies)
     assert all(i.latency == {} for i in run.instances if i.pe != counter.id)  # fused with their writer
+
+
+def test_at_a_failure_what_observers_in_this_process_were_given_is_recorded():
+    from d4py.backends.simple import SimpleBackend
+    from d4py.observe import Activity
+    from d4py.runtime import InstanceInfo
+    from d4py_monitor.observer import InstanceObserver
+    from d4py_monitor.recorder import Recorder
+
+    graph = WorkflowGraph()
+    source, middle = Numbers(3), Pass()
+    graph.connect(source, "output", middle, "input")
+    recorder = Recorder(d4py.build_plan(graph), SimpleBackend())
+    given, idle = InstanceObserver(InstanceInfo(source.id, 0, 1)), InstanceObserver(InstanceInfo(middle.id, 0, 1))
+    given.observe(Activity(reads={"": 1}, writes={"output": 3}, busy=0.25))  # not yet reported: under a second
+    recorder.observers = [given, idle]
+    recorder.flush()
+    run = recorder.finish(None, RuntimeError("boom"))
+    (instance,) = run.instances  # the idle one was given nothing: left out, not shown with zeros
+    assert (instance.pe, instance.items_out, instance.busy_s) == (source.id, 3, 0.25)
+    assert run.status == "failed" and run.error["message"] == "boom"

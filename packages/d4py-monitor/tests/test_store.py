@@ -1,130 +1,132 @@
-"""The SQLite store: several runs saving at once, and a store that cannot be written never failing a run."""
+"""The store contract, one set of tests for every store: SQLite, MongoDB through mongomock, and a real
+MongoDB server when $D4PY_TEST_MONGODB_URL names one."""
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-import subprocess
-import sys
+import os
+import threading
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
-import d4py
-from d4py.testing.pes import Numbers, Pass
+import mongomock
+import pytest
+
+from d4py_monitor.mongodb import MongoStore
 from d4py_monitor.record import InstanceRecord, RunRecord
 from d4py_monitor.sqlite import SQLiteStore
-from d4py_monitor.store import StoreError, default_location
+from d4py_monitor.store import Store, StoreError, default_location
 
-WRITERS, RUNS_EACH = 4, 50
-
-# Each writer process saves RUNS_EACH runs of its own, each with an instance and a few seconds. Writers
-# start together, on a line from the test, once all have imported what they need; the first run of each
-# finds no store yet, so they also race to create it.
-WRITER = """
-import sys
-from d4py_monitor.record import InstanceRecord, RunRecord
-from d4py_monitor.store import open_store
-
-name = sys.argv[1]
-print("ready", flush=True)
-sys.stdin.readline()
-graph = {"pes": [{"id": "P0"}], "connections": []}
-for number in range(RUNS_EACH):
-    store = open_store(create=True)
-    series = [(s, number, 0, 0.1, 0.0, 0.0) for s in range(3)]
-    instance = InstanceRecord("P0", 0, "h", 1, reads={"input": number}, series=series)
-    workflow = {"name": name, "source": None, "attr": None, "hash": "0", "graph": graph}
-    run = RunRecord(f"{name}-{number}", workflow, "simple", {}, None, {}, number, number + 1, "ok", None, "h", 1, {})
-    run.instances = [instance]
-    store.save(run)
-    store.close()
-""".replace("RUNS_EACH", str(RUNS_EACH))
+REAL_MONGODB = os.environ.get("D4PY_TEST_MONGODB_URL")
+MOCKED = "mongodb://mongo.test:27017/d4py_test"
 
 
-def test_concurrent_writers_in_separate_processes_lose_nothing(home):
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, f"writer{number}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for number in range(WRITERS)
+def run_record(run_id: str, started: float, status: str = "ok", instances: int = 1) -> RunRecord:
+    graph = {"pes": [{"id": "P0"}, {"id": "Q1"}], "connections": []}
+    workflow = {"name": "w", "source": "/w.py", "attr": None, "hash": "0", "graph": graph}
+    run = RunRecord(run_id, workflow, "multi", {"a": 1}, 4, {"P0": 2}, started, started + 2.5, status, None, "h", 7, {})
+    run.instances = [
+        InstanceRecord("P0", index, "h", 42, index, {"": 2}, {"output": 5}, 0.5, 0.25, 0.125, [(100, 2, 5, 0.5, 0, 0)])
+        for index in range(instances)
     ]
-    assert [writer.stdout.readline() for writer in writers] == ["ready\n"] * WRITERS  # type: ignore[union-attr]
-    for writer in writers:
-        assert writer.stdin is not None
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
-    errors = [writer.communicate(timeout=120)[1] for writer in writers]
-    assert [writer.returncode for writer in writers] == [0] * WRITERS, errors
-    store = SQLiteStore(default_location(), create=False)
-    summaries = store.summaries()
-    assert len(summaries) == WRITERS * RUNS_EACH
-    assert {summary.id for summary in summaries} == {f"writer{w}-{n}" for w in range(WRITERS) for n in range(RUNS_EACH)}
-    run = store.load("writer2-7")
-    assert run.instances[0].reads == {"input": 7} and len(run.instances[0].series) == 3
-    assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    store.close()
-    assert [path.name for path in home.iterdir() if path.name.endswith(".partial")] == []
+    return run
 
 
-def test_a_run_round_trips_through_the_store(home):
-    instance = InstanceRecord(
-        "P0", 1, "host", 42, 3, {"": 2}, {"output": 5}, 0.5, 0.25, 0.125, [(100, 2, 5, 0.5, 0, 0)]
-    )
-    workflow = {"name": "w", "source": "/w.py", "attr": None, "hash": "0", "graph": {"pes": [{"id": "P0"}]}}
-    run = RunRecord("r1", workflow, "multi", {"a": 1}, 4, {"P0": 2}, 10.0, 12.5, "ok", None, "host", 7, {"d4py": "0"})
-    run.instances = [instance]
-    store = SQLiteStore(default_location())
+def _real_database_url() -> str:
+    """$D4PY_TEST_MONGODB_URL with a database of this test's own, dropped afterwards."""
+    assert REAL_MONGODB is not None
+    parts = urlsplit(REAL_MONGODB)
+    return urlunsplit(parts._replace(path="/d4py_test_" + os.urandom(4).hex()))
+
+
+@pytest.fixture(params=["sqlite", "mongomock", "mongodb"])
+def open_store(request: pytest.FixtureRequest, home) -> Iterator[Callable[[], Store]]:
+    """Opens a store of the kind under test; each call a new connection to the same store."""
+    if request.param == "sqlite":
+        yield lambda: SQLiteStore(default_location())
+    elif request.param == "mongomock":
+        with mongomock.patch(servers=(("mongo.test", 27017),)):
+            yield lambda: MongoStore(MOCKED)
+    else:
+        if REAL_MONGODB is None:
+            pytest.skip("no MongoDB server: set D4PY_TEST_MONGODB_URL=mongodb://HOST:PORT to test against one")
+        url = _real_database_url()
+        yield lambda: MongoStore(url)
+        cleanup = MongoStore(url)
+        cleanup.client.drop_database(cleanup.runs.database.name)
+        cleanup.close()
+
+
+@pytest.fixture
+def store(open_store) -> Iterator[Store]:
+    opened = open_store()
+    yield opened
+    opened.close()
+
+
+def test_a_run_round_trips_with_its_instances_and_seconds(store):
+    run = run_record("r1", 10.0, instances=2)
+    run.error = {"type": "PEFailure", "message": "bad", "pe": "P0", "instance": 1, "item": "{'input': 13}"}
     store.save(run)
     assert store.load("r1") == run
-    assert store.load("r1").to_json()["instances"][0]["items_out"] == 5
-    store.close()
+    assert store.load("r1").to_json()["instances"][1]["items_out"] == 5
 
 
-def test_an_unwritable_home_warns_once_and_the_run_goes_on(home, tmp_path, monkeypatch, caplog):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    monkeypatch.setenv("D4PY_HOME", str(blocker / "d4py"))  # under a file: no one can make it, root included
-    graph = d4py.WorkflowGraph()
-    graph.connect(Numbers(5), "output", Pass(), "input")
-    with caplog.at_level(logging.WARNING, logger="d4py_monitor"):
-        result = d4py.run(graph, backend="multi", processes=2)
-    assert sum(len(items) for ports in result.outputs.values() for items in ports.values()) == 5
-    (warning,) = caplog.records
-    assert "this run was not recorded" in warning.getMessage() and "a-file" in warning.getMessage()
+def test_saving_a_run_again_replaces_its_record(store):
+    store.save(run_record("r1", 10.0, status="running", instances=3))
+    store.save(run_record("r1", 10.0, status="ok", instances=2))
+    (summary,) = store.summaries()
+    assert (summary.id, summary.status, summary.duration_s) == ("r1", "ok", 2.5)
+    assert [i.index for i in store.load("r1").instances] == [0, 1]  # the earlier record's third is gone
 
 
-def test_reading_a_missing_store_says_no_run_was_recorded(home):
-    try:
-        SQLiteStore(default_location(), create=False)
-    except StoreError as error:
-        assert "no runs recorded yet" in str(error)
-    else:
-        raise AssertionError("a missing store opened")
-    assert not home.exists()  # reading creates nothing
+def test_summaries_are_newest_first_and_newest_is_the_last_started(store):
+    assert store.summaries() == [] and store.newest() is None
+    for run_id, started in (("b2", 20.0), ("a1", 10.0), ("c3", 30.0)):
+        store.save(run_record(run_id, started))
+    assert [s.id for s in store.summaries()] == ["c3", "b2", "a1"]
+    assert store.summaries()[0].workflow == "w" and store.summaries()[0].backend == "multi"
+    assert store.newest() == "c3"
 
 
-def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(tmp_path):
-    path = tmp_path / "runs.sqlite"
-    store = SQLiteStore(path)
-    store.db.execute("ALTER TABLE instances DROP COLUMN traffic")
-    store.db.execute("PRAGMA user_version = 1")
-    store.db.execute(
-        "INSERT INTO runs VALUES ('abc', 'old', 'simple', 'ok', 1.0, 2.0, ?)",
-        (
-            '{"id": "abc", "workflow": {"name": "old", "graph": {"pes": []}}, "backend": "simple", "options": {}, '
-            '"processes": null, "inputs": {}, "started": 1.0, "ended": 2.0, "status": "ok", "error": null, '
-            '"host": "h", "pid": 1, "versions": {}}',
-        ),
-    )
-    store.db.execute(
-        "INSERT INTO instances VALUES ('abc', 'A0', 0, 0, 'h', 1, 1, 2, '{\"\": 1}', '{\"output\": 2}', 0.1, 0, 0)"
-    )
-    store.close()
-    upgraded = SQLiteStore(path)
-    (instance,) = upgraded.load("abc").instances
-    assert (instance.items_out, instance.sent, instance.bytes_out) == (2, [], {})
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 2
-    upgraded.close()
-    assert sqlite3.connect(path).execute("SELECT traffic FROM instances").fetchone() == ("{}",)
+def test_ids_are_found_by_prefix_taken_literally(store):
+    for run_id in ("abc123", "abd456", "b.c"):
+        store.save(run_record(run_id, 1.0))
+    assert sorted(store.ids("ab")) == ["abc123", "abd456"]
+    assert store.ids("abc") == ["abc123"] and store.ids("abc123") == ["abc123"]
+    assert store.ids("a.") == [] and store.ids("b.") == ["b.c"]  # no pattern characters
+    assert store.ids("f") == []
+
+
+def test_an_unknown_run_is_a_store_error(store):
+    with pytest.raises(StoreError, match="no run 'nope'"):
+        store.load("nope")
+
+
+def test_runs_saved_at_once_from_several_threads_are_all_kept(open_store):
+    threads, each = 4, 10
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def save(number: int) -> None:
+        store = open_store()
+        try:
+            start.wait(timeout=60)
+            for n in range(each):
+                store.save(run_record(f"t{number}-{n}", float(n), status="running"))
+                store.save(run_record(f"t{number}-{n}", float(n)))
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            store.close()
+
+    workers = [threading.Thread(target=save, args=(number,)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert failures == []
+    reader = open_store()
+    summaries = reader.summaries()
+    reader.close()
+    assert sorted(s.id for s in summaries) == sorted(f"t{t}-{n}" for t in range(threads) for n in range(each))
+    assert {s.status for s in summaries} == {"ok"}

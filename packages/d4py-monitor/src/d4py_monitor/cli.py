@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from d4py_monitor.show import diff_lines, run_lines, summary_lines
-from d4py_monitor.store import Store, UnknownRun, default_location, find_run, open_store
+from d4py_monitor.store import STORE_VARIABLE, NoRunsYet, Store, UnknownRun, default_location, find_run, open_store
 
 __all__ = ["configure"]
 
@@ -22,17 +22,29 @@ RUN_HELP = "A run id, a prefix of exactly one, or 'last'."
 def configure(parser: argparse.ArgumentParser) -> None:
     """Fill in the parser of ``d4py runs``."""
     parser.description = f"Look at the runs d4py-monitor recorded (in {default_location()}, under $D4PY_HOME)."
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"The store to read: mongodb://HOST/DATABASE or sqlite:///PATH (default ${STORE_VARIABLE}, "
+        "else SQLite in $D4PY_HOME).",
+    )
     commands = parser.add_subparsers(metavar="COMMAND")
     summary = "List the runs, newest first."
-    listing = commands.add_parser("list", help=summary, description=summary)
+    listing = commands.add_parser("list", help=summary, description=summary, parents=[store])
     listing.add_argument("--json", action="store_true", dest="as_json", help="Print them as JSON.")
     listing.set_defaults(handler=list_runs)
-    show = commands.add_parser("show", help="Show one run, instance by instance.", description="Show one run.")
+    show = commands.add_parser(
+        "show", help="Show one run, instance by instance.", description="Show one run.", parents=[store]
+    )
     show.add_argument("run", metavar="RUN", help=RUN_HELP)
     show.add_argument("--json", action="store_true", dest="as_json", help="Print the whole record as JSON.")
     show.set_defaults(handler=show_run)
     diff = commands.add_parser(
-        "diff", help="Compare two runs, PE by PE.", description="Items and busy time of two runs, per PE, side by side."
+        "diff",
+        help="Compare two runs, PE by PE.",
+        description="Items and busy time of two runs, per PE, side by side.",
+        parents=[store],
     )
     diff.add_argument("first", metavar="A", help=RUN_HELP)
     diff.add_argument("second", metavar="B", help=RUN_HELP)
@@ -40,20 +52,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    store = _open()
-    summaries = store.summaries() if store is not None else []
+    try:
+        store = open_store(create=False, url=args.store)
+    except NoRunsYet as error:
+        summaries, nothing = [], str(error)
+    else:
+        summaries, nothing = store.summaries(), f"no runs recorded yet in {store.location}"
+        store.close()
     if args.as_json:
         documents = [{**vars(summary), "duration_s": summary.duration_s} for summary in summaries]
         _print_json(documents)
     elif summaries:
         print("\n".join(summary_lines(summaries)))
     else:
-        print(f"no runs recorded yet in {default_location()}")
+        print(nothing)
     return 0
 
 
 def show_run(args: argparse.Namespace) -> int:
-    store = _required()
+    store = _required(args)
     run = store.load(find_run(store, args.run))
     if args.as_json:
         _print_json(run.to_json())
@@ -63,22 +80,18 @@ def show_run(args: argparse.Namespace) -> int:
 
 
 def diff_runs(args: argparse.Namespace) -> int:
-    store = _required()
+    store = _required(args)
     first, second = (store.load(find_run(store, reference)) for reference in (args.first, args.second))
     print("\n".join(diff_lines(first, second)))
     return 0
 
 
-def _open() -> Store | None:
-    """The store for reading, or None when no run was ever recorded."""
-    return open_store(create=False) if default_location().is_file() else None
-
-
-def _required() -> Store:
-    store = _open()
-    if store is None:
-        raise UnknownRun(f"no runs recorded yet in {default_location()}")
-    return store
+def _required(args: argparse.Namespace) -> Store:
+    """The store to read; an UnknownRun (exit 2) if no run was ever recorded in it."""
+    try:
+        return open_store(create=False, url=args.store)
+    except NoRunsYet as error:
+        raise UnknownRun(str(error)) from None
 
 
 def _print_json(document: Any) -> None:

@@ -3,7 +3,9 @@
 Plugin discovery imports this module in every d4py process and MPI rank, so
 it imports nothing of its own at module level: the observer loads where an
 instance runs, the recorder (and sqlite3) in the driving process of a run.
-Recording never fails a run: whatever goes wrong in it is one warning.
+The run is saved as it starts, while it runs and when it ends, from a thread
+(:mod:`d4py_monitor.publisher`); recording never fails or stalls a run:
+whatever goes wrong in it is one warning.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["SWITCH", "enabled"]
 
 SWITCH = "D4PY_MONITOR"  # "off" (or 0, false, no) records nothing; --no-monitor sets it for d4py run
+# Set (to another rank than 0) in the worker ranks of an MPI job, which run d4py run too but drive nothing.
+RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
 
 logger = logging.getLogger("d4py_monitor")
 _recording: list[Recorder] = []  # this process's runs in progress, the innermost last
-_command: dict[str, str | None] = {}  # the workflow as d4py run was given it: source, attr
+_command: dict[str, str | None] = {}  # from d4py run: the workflow's source and attr, --monitor, --monitor-store
 
 
 def enabled() -> bool:
@@ -43,13 +47,38 @@ def d4py_cli_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-monitor", action="store_true", help="Do not record this run (d4py-monitor; d4py runs lists the others)."
     )
+    parser.add_argument(
+        "--monitor",
+        metavar="URL",
+        help="Send this run's records to the collector at URL, tcp://HOST:PORT (d4py monitor collect), "
+        "instead of the local store; default $D4PY_MONITOR_URL.",
+    )
+    parser.add_argument(
+        "--monitor-store",
+        metavar="URL",
+        help="Record this run in the store at URL, mongodb://HOST/DATABASE or sqlite:///PATH; "
+        "default $D4PY_MONITOR_STORE, else SQLite in $D4PY_HOME.",
+    )
 
 
 @hookimpl
 def d4py_cli_run_parsed(args: argparse.Namespace) -> None:
     if args.no_monitor:
         os.environ[SWITCH] = "off"  # inherited by the processes the run starts: they attach no observer either
-    _command.update(source=args.workflow, attr=args.attr)
+    elif args.monitor is not None and args.monitor_store is not None:
+        from d4py import UsageError
+
+        raise UsageError("give --monitor (a collector keeps the records in its store) or --monitor-store, not both")
+    elif args.monitor is not None:
+        from d4py_monitor.wire import check_address, monitor_key
+
+        check_address(args.monitor, "--monitor")
+        monitor_key()
+    elif args.monitor_store is not None:
+        from d4py_monitor.store import check_store_url
+
+        check_store_url(args.monitor_store, "--monitor-store")
+    _command.update(source=args.workflow, attr=args.attr, monitor=args.monitor, store=args.monitor_store)
 
 
 @hookimpl
@@ -59,7 +88,11 @@ def d4py_run_start(plan: Plan, backend: Backend, run: RunHooks) -> None:
     try:
         from d4py_monitor.recorder import Recorder
 
-        _recording.append(Recorder(plan, backend, _command.get("source"), _command.get("attr")))
+        source, attr = _command.get("source"), _command.get("attr")
+        recorder = Recorder(plan, backend, source, attr, _command.get("monitor"), _command.get("store"))
+        if _driving():
+            recorder.publisher.start()
+        _recording.append(recorder)
     except Exception as error:
         logger.warning("d4py-monitor: this run will not be recorded: %s: %s", type(error).__name__, error)
 
@@ -70,7 +103,10 @@ def d4py_observe(pe: GenericPE, info: InstanceInfo) -> Observer | None:
         return None
     from d4py_monitor.observer import InstanceObserver
 
-    return InstanceObserver(info)
+    observer = InstanceObserver(info)
+    if _recording:  # the instance runs in the driving process: its last reports can be taken at a failure
+        _recording[-1].observers.append(observer)
+    return observer
 
 
 @hookimpl
@@ -80,7 +116,9 @@ def d4py_observer_report(info: InstanceInfo, report: Any, final: bool) -> None:
     from d4py_monitor.observer import InstanceReport
 
     if isinstance(report, InstanceReport):
-        _recording[-1].add(report)
+        recorder = _recording[-1]
+        recorder.add(report)
+        recorder.publisher.changed()
 
 
 @hookimpl
@@ -92,8 +130,13 @@ def d4py_run_end(plan: Plan, backend: Backend, result: RunResult | None, error: 
     if isinstance(error, SystemExit):
         return  # how the worker ranks of a job started with mpiexec leave run(): rank 0 records the run
     try:
-        from d4py_monitor.recorder import save
-
-        save(recorder.finish(result, error))
+        if error is not None:
+            recorder.flush()
+        recorder.publisher.finish(recorder.finish(result, error))
     except Exception as error:
         logger.warning("d4py-monitor: this run was not recorded: %s: %s", type(error).__name__, error)
+
+
+def _driving() -> bool:
+    """Whether this process may drive a run: not a worker rank of an MPI job (they leave run() unrecorded)."""
+    return all(os.environ.get(variable, "0") == "0" for variable in RANK_VARIABLES)

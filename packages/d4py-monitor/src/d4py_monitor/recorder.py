@@ -1,17 +1,18 @@
-"""The driving process's side: what a run is, what its instances report, and its record saved at the end.
+"""The driving process's side: what a run is, what its instances report, and its record as it stands.
 
-A run is saved once, when it ends, in one transaction: nothing is written
-while it runs, so recording costs a run nothing until its result is ready,
-and a store that fails costs one warning.
+The recorder takes in reports in the thread that drives the run, and gives
+a record of the run so far (``snapshot``) to the thread that saves it while
+it runs (:mod:`d4py_monitor.publisher`), and the final one (``finish``).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import logging
 import os
 import random
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -19,21 +20,30 @@ from typing import Any
 from d4py import Backend, PEFailure, RunResult, __version__
 from d4py.plan import Plan
 from d4py_monitor.__about__ import __version__ as monitor_version
-from d4py_monitor.observer import InstanceReport, add_counts, add_sent, host_name
+from d4py_monitor.observer import InstanceObserver, InstanceReport, add_counts, add_sent, host_name
+from d4py_monitor.publisher import Publisher, choose_target
 from d4py_monitor.record import InstanceRecord, RunRecord, Sent
 from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
 
-__all__ = ["Recorder", "describe_error", "save"]
+__all__ = ["Recorder", "describe_error"]
 
-logger = logging.getLogger("d4py_monitor")
 KEYS_KEPT = 10  # the most frequent group_by keys kept per instance and input port
 
 
 class Recorder:
     """One run, from ``d4py_run_start`` to ``d4py_run_end``, gathering its instances' reports."""
 
-    def __init__(self, plan: Plan, backend: Backend, source: str | None = None, attr: str | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        backend: Backend,
+        source: str | None = None,
+        attr: str | None = None,
+        monitor: str | None = None,
+        store: str | None = None,
+    ) -> None:
+        """Record a run of ``plan`` on ``backend``; ``monitor`` and ``store`` say where to (see ``choose_target``)."""
         self.plan = plan
         self.started = time.time()
         self.run = RunRecord(
@@ -56,9 +66,28 @@ class Recorder:
         self.sent: dict[tuple[str, int], dict[tuple[str, str, int, str], list[int]]] = {}  # per instance
         self.keys: dict[tuple[str, int, str], dict[Any, int]] = {}  # group keys per receiving instance and port
         self.latency: dict[tuple[str, int], Reservoir] = {}  # latency samples per instance
+        self.observers: list[InstanceObserver] = []  # of the instances this process runs (simple's, all)
+        self.lock = threading.Lock()  # reports come in on one thread, snapshots are taken on another
+        self.publisher = Publisher(self.snapshot, *choose_target(monitor, store))
 
     def add(self, report: InstanceReport) -> None:
         """Take in one report of an instance's observer: counts and times are sums of the reports."""
+        with self.lock:
+            self._add(report)
+
+    def flush(self) -> None:
+        """Take in what the observers in this process were given but have not reported (they report once a second).
+
+        What an instance did since it last gave its observer a batch (every
+        half second) stays in core: an instance that gave none is left out
+        rather than shown with counts of 0.
+        """
+        for observer in self.observers:
+            report = observer.report(final=True)
+            if report is not None and report.seconds:
+                self.add(report)
+
+    def _add(self, report: InstanceReport) -> None:
         key = (report.pe, report.index)
         instance = self.instances.get(key)
         if instance is None:
@@ -78,31 +107,41 @@ class Recorder:
             for field, value in enumerate(share):
                 bucket[field] += value
 
+    def snapshot(self) -> RunRecord:
+        """The run so far, as a live record: status ``running``, ended now, its instances as reported."""
+        with self.lock:
+            return self._record("running", None, {})
+
     def finish(self, result: RunResult | None, error: BaseException | None) -> RunRecord:
-        """The run's record, with its outcome and its instances in plan order, numbered by process."""
-        run = self.run
-        run.ended = time.time()
-        run.status = "ok" if error is None else "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        run.error = describe_error(error) if error is not None else None
-        run.counts = dict(result.counts) if result is not None else {}
+        """The run's final record, with its outcome."""
+        status = "ok" if error is None else "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        described = describe_error(error) if error is not None else None
+        with self.lock:
+            return self._record(status, described, dict(result.counts) if result is not None else {})
+
+    def _record(self, status: str, error: dict[str, Any] | None, counts: dict[str, int]) -> RunRecord:
+        """A copy of the run as it stands, its instances in plan order, numbered by process."""
         order = {pe_id: number for number, pe_id in enumerate(self.plan.nodes)}
-        run.instances = sorted(self.instances.values(), key=lambda i: (order[i.pe], i.index))
+        instances = sorted(self.instances.values(), key=lambda i: (order[i.pe], i.index))
+        copies = [copy.deepcopy(instance) for instance in instances]  # the reports to come change the originals
         processes: dict[tuple[str, int], int] = {}
-        for instance in run.instances:
+        for instance in copies:
             seconds = self.seconds.get((instance.pe, instance.index), {})
             instance.series = [
                 (second, int(s[0]), int(s[1]), s[2], s[3], s[4]) for second, s in sorted(seconds.items())
             ]
             instance.process = processes.setdefault((instance.host, instance.pid), len(processes))
-        add_traffic(run.instances, self.sent)
-        for instance in run.instances:
-            for (pe, index, port), counts in self.keys.items():
-                if (pe, index) == (instance.pe, instance.index):
-                    instance.keys[port] = most_frequent(counts)
             reservoir = self.latency.get((instance.pe, instance.index))
             if reservoir is not None and reservoir.seen:
                 instance.latency = reservoir.summary()
-        return run
+        for (pe, index, port), landed in self.keys.items():
+            for instance in copies:
+                if (pe, index) == (instance.pe, instance.index):
+                    instance.keys[port] = most_frequent(landed)
+        add_traffic(copies, self.sent)
+        return dataclasses.replace(
+            self.run, ended=time.time(), status=status, error=error, counts=counts, instances=copies
+        )
 
 
 class Reservoir:
@@ -177,20 +216,6 @@ def describe_error(error: BaseException) -> dict[str, Any]:
     elif not isinstance(error, KeyboardInterrupt):
         described["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     return described
-
-
-def save(run: RunRecord) -> None:
-    """Save ``run`` in the default store; if that fails, warn once and let the run go on."""
-    from d4py_monitor.store import StoreError, open_store
-
-    try:
-        store = open_store(create=True)
-        try:
-            store.save(run)
-        finally:
-            store.close()
-    except StoreError as error:
-        logger.warning("d4py-monitor: this run was not recorded: %s", error)
 
 
 def _python() -> str:

@@ -1,20 +1,40 @@
-"""Option values a run record must not keep: secrets by their key's name, and passwords in URLs."""
+"""Values a run record, a log or an error message must not show: secrets by their key's name, and passwords in URLs."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
-__all__ = ["REDACTED", "redact"]
+__all__ = ["REDACTED", "redact", "redact_url", "scrub"]
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|credential|api_?key|private_?key|auth", re.IGNORECASE)
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#@\s]*@", re.IGNORECASE)
+# Up to the last "@" of the authority: a password with an unescaped "@" in it is hidden whole.
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#\s]*@", re.IGNORECASE)
 
 
 def redact(options: dict[str, Any]) -> dict[str, Any]:
     """``options`` with secret-looking values replaced, and the user and password of URLs removed."""
     return {key: _redacted(key, value) for key, value in options.items()}
+
+
+def redact_url(url: str) -> str:
+    """``url`` as messages may show it: without what comes before its last ``@`` (user and password)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return _USERINFO.sub(rf"\g<scheme>{REDACTED}@", url)
+    return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2]}"
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message about ``url``) with ``url``'s user and password, as given or unquoted, replaced."""
+    rest = url.partition("://")[2]
+    userinfo = rest.rpartition("@")[0] if "@" in rest else ""
+    password = userinfo.partition(":")[2]
+    for secret in sorted({userinfo, unquote(userinfo), password, unquote(password)} - {""}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _USERINFO.sub(rf"\g<scheme>{REDACTED}@", text)
 
 
 def _redacted(key: str, value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 WAL lets readers go on while a run writes; a writer waits for another's
 transaction (``BUSY_SECONDS`` at most) instead of failing; each run is saved
-in one transaction, so a reader sees all of a run or none of it. The file
-appears complete: it is made under another name and linked into place.
+in one transaction, so a reader sees all of a run or none of it; saving a run
+again replaces its row and its instances (an upsert). The file appears
+complete: it is made under another name and linked into place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from d4py_monitor.record import TRAFFIC, InstanceRecord, RunRecord, RunSummary
-from d4py_monitor.store import StoreError
+from d4py_monitor.store import NoRunsYet, StoreError
 
 __all__ = ["BUSY_SECONDS", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -52,12 +53,13 @@ class SQLiteStore:
     def __init__(self, path: Path, create: bool = True) -> None:
         self.location = str(path)
         if not create and not path.is_file():
-            raise StoreError(f"no runs recorded yet: {path} does not exist")
+            raise NoRunsYet(f"no runs recorded yet in {path}")
         try:
             if create and not path.exists():
                 _make(path)
             # Autocommit mode: transactions are begun explicitly, IMMEDIATE for writes, so writers queue up.
-            self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+            # The connection may move to another thread (a collector's, a run's publisher), one at a time.
+            self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             # In WAL mode, commits need no fsync to keep the file sound (a power cut may lose the last runs):
             # saving a small run took 4.5 ms with one, 2.2 ms without (2026-11-27, 2 cores).
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -107,8 +109,11 @@ class SQLiteStore:
         try:
             with self._transaction():
                 self.db.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", (*row, json.dumps(document, default=str))
+                    "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*row, json.dumps(document, default=str)),
                 )
+                self.db.execute("DELETE FROM instances WHERE run_id = ?", (run.id,))
+                self.db.execute("DELETE FROM seconds WHERE run_id = ?", (run.id,))
                 self.db.executemany(f"INSERT INTO instances VALUES ({', '.join('?' * 14)})", instances)
                 self.db.executemany(f"INSERT INTO seconds VALUES ({', '.join('?' * 9)})", seconds)
         except sqlite3.Error as error:
