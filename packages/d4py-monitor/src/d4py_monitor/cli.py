@@ -14,7 +14,7 @@ from typing import Any
 from d4py_monitor.show import diff_lines, run_lines, summary_lines
 from d4py_monitor.store import Store, UnknownRun, default_location, find_run, open_store
 
-__all__ = ["configure"]
+__all__ = ["configure", "readable_store", "required_store"]
 
 RUN_HELP = "A run id, a prefix of exactly one, or 'last'."
 
@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    store = _open()
+    store = readable_store()
     summaries = store.summaries() if store is not None else []
     if args.as_json:
         documents = [{**vars(summary), "duration_s": summary.duration_s} for summary in summaries]
@@ -53,7 +53,7 @@ def list_runs(args: argparse.Namespace) -> int:
 
 
 def show_run(args: argparse.Namespace) -> int:
-    store = _required()
+    store = required_store()
     run = store.load(find_run(store, args.run))
     if args.as_json:
         _print_json(run.to_json())
@@ -63,19 +63,19 @@ def show_run(args: argparse.Namespace) -> int:
 
 
 def diff_runs(args: argparse.Namespace) -> int:
-    store = _required()
+    store = required_store()
     first, second = (store.load(find_run(store, reference)) for reference in (args.first, args.second))
     print("\n".join(diff_lines(first, second)))
     return 0
 
 
-def _open() -> Store | None:
+def readable_store() -> Store | None:
     """The store for reading, or None when no run was ever recorded."""
     return open_store(create=False) if default_location().is_file() else None
 
 
-def _required() -> Store:
-    store = _open()
+def required_store() -> Store:
+    store = readable_store()
     if store is None:
         raise UnknownRun(f"no runs recorded yet in {default_location()}")
     return store

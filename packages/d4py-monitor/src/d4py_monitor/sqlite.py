@@ -2,8 +2,10 @@
 
 WAL lets readers go on while a run writes; a writer waits for another's
 transaction (``BUSY_SECONDS`` at most) instead of failing; each run is saved
-in one transaction, so a reader sees all of a run or none of it. The file
-appears complete: it is made under another name and linked into place.
+in one transaction, so a reader sees all of a run or none of it. Saving a
+run again replaces it (an upsert by id), so a run in progress can be saved as
+it goes. The file appears complete: it is made under another name and linked
+into place.
 """
 
 from __future__ import annotations
@@ -92,11 +94,16 @@ class SQLiteStore:
     def save(self, run: RunRecord) -> None:
         document = run.to_json()
         del document["instances"]
+        details = [[i.pe, i.index, _details(i)] for i in run.instances if any(_details(i).values())]
+        if details:  # the instances table has no columns for these: kept in the run's document
+            document[_DETAILS] = details
         instances = [_instance_row(run.id, instance) for instance in run.instances]
         seconds = [(run.id, i.pe, i.index, *second) for i in run.instances for second in i.series]
         row = (run.id, run.workflow["name"], run.backend, run.status, run.started, run.ended)
         try:
             with self._transaction():
+                for table, column in (("runs", "id"), ("instances", "run_id"), ("seconds", "run_id")):
+                    self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run.id,))
                 self.db.execute(
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", (*row, json.dumps(document, default=str))
                 )
@@ -122,6 +129,7 @@ class SQLiteStore:
         if not rows:
             raise StoreError(f"no run {run_id!r} in {self.location}")
         document = json.loads(rows[0][0])
+        details = {(pe, index): fields for pe, index, fields in document.pop(_DETAILS, [])}
         series: dict[tuple[str, int], list[Any]] = {}
         for pe, index, *second in self._read(
             "SELECT pe, idx, second, items_in, items_out, busy_s, idle_s, blocked_s FROM seconds"
@@ -136,11 +144,22 @@ class SQLiteStore:
         )
         run = RunRecord.from_json(document)
         run.instances = [
-            InstanceRecord(pe, index, host, pid, process, json.loads(reads), json.loads(writes), busy, idle, blocked)
+            InstanceRecord(
+                pe,
+                index,
+                host,
+                pid,
+                process,
+                json.loads(reads),
+                json.loads(writes),
+                busy,
+                idle,
+                blocked,
+                series.get((pe, index), []),
+                **_restored(details.get((pe, index), {})),
+            )
             for pe, index, host, pid, process, reads, writes, busy, idle, blocked in instances
         ]
-        for instance in run.instances:
-            instance.series = series.get((instance.pe, instance.index), [])
         order = {pe: number for number, pe in enumerate(pe["id"] for pe in run.workflow["graph"]["pes"])}
         run.instances.sort(key=lambda i: (order.get(i.pe, len(order)), i.index))
         return run
@@ -177,6 +196,20 @@ def _make(path: Path) -> None:
             os.link(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+_DETAILS = "instance_details"  # in a run's document: [pe, index, {bytes_in, bytes_out, sent, keys, latency}]
+
+
+def _details(i: InstanceRecord) -> dict[str, Any]:
+    """What an instance's row does not hold: bytes per port, its matrix row, its group keys and latency."""
+    return {"bytes_in": i.bytes_in, "bytes_out": i.bytes_out, "sent": i.sent, "keys": i.keys, "latency": i.latency}
+
+
+def _restored(details: dict[str, Any]) -> dict[str, Any]:
+    """The details as saved, their group keys as (key, count) pairs again."""
+    keys = {port: [(key, count) for key, count in top] for port, top in details.get("keys", {}).items()}
+    return {**details, "keys": keys}
 
 
 def _instance_row(run_id: str, i: InstanceRecord) -> tuple[Any, ...]:
