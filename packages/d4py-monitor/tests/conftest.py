@@ -163,3 +163,9 @@ def save_run():
         return run
 
     return save
+
+
+@pytest.fixture
+def markup() -> str:
+    """Text a record can hold (a user's code put it there): shown as markup, it would set window.hacked."""
+    return '<img src=x onerror="window.hacked=1"><script>window.hacked=1</script>'
