@@ -135,7 +135,7 @@
       svg("text", { class: "small", x: L - 4, y: 10, "text-anchor": "end", text: stacked ? seconds(top) : count(top) }),
       svg("text", { class: "small", x: L - 4, y: H - B, "text-anchor": "end", text: "0" }),
       svg("text", { class: "small", x: L, y: H - 4, text: "+0 s" }),
-      n > 1 ? svg("text", { class: "small", x: W, y: H - 4, "text-anchor": "end", text: `+${n - 1} s` }) : null);
+      n > 1 ? svg("text", { class: "small", x: L + ((n - 1) * (W - L)) / n, y: H - 4, text: `+${n - 1} s` }) : null);
     const step = (W - L) / n;
     for (const c of columns) {
       let base = H - B;
@@ -153,7 +153,8 @@
     if (analysis.first_second === null) return section("profiles", "Profiles over time", note("No per-second data recorded for this run."));
     const choices = [...analysis.pes.filter((p) => p.series.length).map((p) => ({ key: `pe:${p.pe}`, label: `PE ${p.pe} (all instances)`, series: p.series })),
       ...run.instances.map((i) => ({ key: `instance:${name(i)}`, label: `instance ${name(i)}`, series: i.series }))];
-    if (!choices.some((c) => c.key === profileChoice)) profileChoice = choices[0].key;
+    const busiest = analysis.bottleneck ? `pe:${analysis.bottleneck.pe}` : null;
+    if (!choices.some((c) => c.key === profileChoice)) profileChoice = choices.some((c) => c.key === busiest) ? busiest : choices[0].key;
     const select = el("select", { id: "profile-choice", "aria-label": "profile of" }, choices.map((c) => el("option", { value: c.key, text: c.label })));
     select.value = profileChoice;
     const holder = el("div", { id: "profile-charts" });
@@ -174,7 +175,7 @@
   function timeline(run, analysis) {
     if (analysis.first_second === null) return section("timeline", "Timeline", note("No per-second data recorded for this run."));
     const first = analysis.first_second, n = analysis.last_second - first + 1;
-    const LABEL = 150, RH = 20, TOP = 18, cw = Math.max(4, Math.min(40, 640 / n));
+    const LABEL = 150, RH = 22, TOP = 18, cw = Math.max(4, Math.min(60, 720 / n));
     const width = LABEL + n * cw + 10, height = TOP + run.instances.length * RH + 4;
     const drawing = svg("svg", { id: "timeline-drawing", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "timeline" });
     const every = Math.max(1, Math.ceil(n / 12));
