@@ -72,15 +72,19 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the session; missing, the browser tests skip (CI installs it: scripts/test)."""
+    """A headless Chromium for a module's tests (not kept while other modules fork runs).
+
+    Missing, the browser tests skip, but fail under CI: scripts/test installs it.
+    """
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: scripts/test installs it (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a loaded CI machine: pages poll every second or two
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

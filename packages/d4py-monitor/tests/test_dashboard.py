@@ -146,6 +146,8 @@ def test_an_unknown_run_is_a_404_that_says_so(page, serve, recorded):
         urllib.request.urlopen(f"{url}api/runs/nope", timeout=30)
     assert raised.value.code == 404
     assert json.loads(raised.value.read())["error"].startswith("no run 'nope' in")
+    page.goto(f"{url}compare?a=nope&b=last")
+    expect(page.locator("#banner")).to_contain_text("no run 'nope' in")
 
 
 def test_the_json_endpoints(serve, recorded):

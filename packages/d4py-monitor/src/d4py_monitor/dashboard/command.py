@@ -49,10 +49,11 @@ def serve_dashboard(args: argparse.Namespace) -> int:
     try:
         server = DashboardServer(args.host, args.port, readable_store, str(default_location()))
     except OSError as error:
-        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
-        raise UsageError(
-            f"cannot serve on {args.host}:{args.port}: {reason}; choose another --port (0 picks a free one)"
-        ) from error
+        if error.errno == errno.EADDRINUSE:
+            reason = "the port is in use; choose another --port (0 picks a free one)"
+        else:
+            reason = f"{error.strerror or error}; check --host and --port"
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {reason}") from error
     # The first line says where: a script that started the server (port 0) reads it to find the port.
     print(f"d4py monitor: serving {server.url} (runs in {default_location()}); Ctrl-C stops", flush=True)
     try:

@@ -18,6 +18,7 @@ import json
 import logging
 import mimetypes
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -182,6 +183,10 @@ class DashboardServer(ThreadingHTTPServer):
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a page closed while it was answered: no matter
+            super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
