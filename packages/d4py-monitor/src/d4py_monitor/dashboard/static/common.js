@@ -73,6 +73,7 @@ const d4py = (() => {
     async function ask() {
       clearTimeout(timer);
       if (stopped) return;
+      if (document.hidden && last !== null) { timer = setTimeout(ask, every); return; } // a tab out of sight waits
       const mine = ++asked; // an answer to an older question (the filters changed meanwhile) is dropped
       try {
         const { body, text } = await getJSON(url());
