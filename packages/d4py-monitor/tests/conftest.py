@@ -74,3 +74,121 @@ def recorded():
             store.close()
 
     return read
+
+
+# The dashboard's tests: a real headless Chromium (Debian's; `playwright install` cannot download here),
+# and `d4py monitor serve` in a subprocess on a free port.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium for a module's tests (not kept while other modules fork runs).
+
+    Missing, the browser tests skip, but fail under CI: scripts/test installs it.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: scripts/test installs it (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a loaded CI machine: pages poll every second or two
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser page; whatever the page's scripts throw fails the test at teardown."""
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    thrown: list[str] = []
+    tab.on("pageerror", lambda error: thrown.append(str(error)))
+    yield tab
+    context.close()
+    assert thrown == [], thrown
+
+
+@pytest.fixture
+def serve():
+    """Start ``d4py monitor serve --port 0`` on the current $D4PY_HOME; returns its URL. Stopped by PID after."""
+    servers: list[subprocess.Popen[str]] = []
+
+    def start() -> str:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "d4py", "monitor", "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        servers.append(server)
+        assert server.stdout is not None
+        first = server.stdout.readline()  # says where it listens; empty if it died first
+        assert "serving http://127.0.0.1:" in first, (first, server.stderr.read() if server.poll() is not None else "")
+        return first.split("serving ", 1)[1].split()[0]
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+GRAPH = {
+    "pes": [
+        {"id": "Source0", "name": "Source", "class": "t.Source", "inputs": [], "outputs": ["output"], "instances": 1},
+        {"id": "Count1", "name": "Count", "class": "t.Count", "inputs": ["input"], "outputs": [], "instances": 2},
+    ],
+    "connections": [
+        {"from": "Source0", "output": "output", "to": "Count1", "input": "input", "grouping": "group_by[0]"}
+    ],
+}
+
+
+@pytest.fixture
+def save_run():
+    """Save a record made here into the test's store: a run of Source0 -> Count1 (2 instances)."""
+
+    def save(run_id: str, name: str = "made", **fields: object) -> RunRecord:
+        from d4py_monitor.record import InstanceRecord
+        from d4py_monitor.sqlite import SQLiteStore
+
+        workflow = {"name": name, "source": "/flows/made.py", "attr": None, "hash": "abc", "graph": GRAPH}
+        run = RunRecord(run_id, workflow, "multi", {}, 3, {"Source0": 1}, 1000.0, 1002.0, "ok", None, "h", 1, {})
+        run.instances = [
+            InstanceRecord(
+                "Source0", 0, "h", 11, 0, {"": 1}, {"output": 40}, 0.1, 0.0, 0.3, [(1000, 1, 40, 0.1, 0, 0.3)]
+            ),
+            InstanceRecord("Count1", 0, "h", 12, 1, {"input": 30}, {}, 1.5, 0.2, 0.0, [(1000, 30, 0, 0.9, 0.1, 0)]),
+            InstanceRecord("Count1", 1, "h", 13, 2, {"input": 10}, {}, 0.5, 1.2, 0.0, [(1001, 10, 0, 0.5, 0.5, 0)]),
+        ]
+        for field, value in fields.items():  # any field of RunRecord, instances included
+            setattr(run, field, value)
+        store = SQLiteStore(default_location())
+        try:
+            store.save(run)
+        finally:
+            store.close()
+        return run
+
+    return save
+
+
+@pytest.fixture
+def markup() -> str:
+    """Text a record can hold (a user's code put it there): shown as markup, it would set window.hacked."""
+    return '<img src=x onerror="window.hacked=1"><script>window.hacked=1</script>'

@@ -14,7 +14,7 @@ from typing import Any
 from d4py_monitor.show import diff_lines, run_lines, summary_lines
 from d4py_monitor.store import STORE_VARIABLE, NoRunsYet, Store, UnknownRun, default_location, find_run, open_store
 
-__all__ = ["configure"]
+__all__ = ["RUN_HELP", "configure", "readable_store", "required_store"]
 
 RUN_HELP = "A run id, a prefix of exactly one, or 'last'."
 
@@ -70,7 +70,7 @@ def list_runs(args: argparse.Namespace) -> int:
 
 
 def show_run(args: argparse.Namespace) -> int:
-    store = _required(args)
+    store = required_store(args.store)
     run = store.load(find_run(store, args.run))
     if args.as_json:
         _print_json(run.to_json())
@@ -80,16 +80,24 @@ def show_run(args: argparse.Namespace) -> int:
 
 
 def diff_runs(args: argparse.Namespace) -> int:
-    store = _required(args)
+    store = required_store(args.store)
     first, second = (store.load(find_run(store, reference)) for reference in (args.first, args.second))
     print("\n".join(diff_lines(first, second)))
     return 0
 
 
-def _required(args: argparse.Namespace) -> Store:
+def readable_store(url: str | None = None) -> Store | None:
+    """The store at ``url`` (default: as ``--store`` defaults) for reading, or None when no run was ever recorded."""
+    try:
+        return open_store(create=False, url=url)
+    except NoRunsYet:
+        return None
+
+
+def required_store(url: str | None = None) -> Store:
     """The store to read; an UnknownRun (exit 2) if no run was ever recorded in it."""
     try:
-        return open_store(create=False, url=args.store)
+        return open_store(create=False, url=url)
     except NoRunsYet as error:
         raise UnknownRun(str(error)) from None
 
