@@ -186,3 +186,34 @@ def test_a_port_in_use_is_one_line_and_exit_2(cli):
         f"error: cannot serve on 127.0.0.1:{port}: the port is in use; choose another --port (0 picks a free one)\n"
     )
     assert re.fullmatch("", done.stdout)
+
+
+def test_serve_with_collect_shows_a_run_that_another_machine_sent(page, key, home, tmp_path):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "d4py", "monitor", "serve", "--port", "0", "--collect", "tcp://127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        collecting = server.stderr.readline()  # said before the server's first line
+        assert "collecting at tcp://127.0.0.1:" in collecting, collecting
+        address = collecting.rsplit(" ", 1)[1].strip()
+        url = server.stdout.readline().split("serving ", 1)[1].split()[0]
+        elsewhere = {**os.environ, "D4PY_HOME": str(tmp_path / "node")}  # the run keeps no store of its own here
+        done = subprocess.run(
+            [sys.executable, "-m", "d4py", "run", "--monitor", address, "-b", "multi", "-n", "4", "counted.py"],
+            capture_output=True,
+            text=True,
+            cwd=WORKFLOWS,
+            env=elsewhere,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "not recorded" not in done.stderr and not (tmp_path / "node" / "runs.sqlite").exists()
+        page.goto(url)
+        expect(rows(page).filter(has_text="counted")).to_contain_text("ok", timeout=60_000)  # polled in
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
