@@ -68,7 +68,7 @@ def test_the_layout_says_which_process_ran_each_instance(backend, recorded):
     assert len(fused) == 1  # the fused chain shares one process
 
 
-@pytest.mark.parametrize("backend", ["simple", "multi"])
+@pytest.mark.parametrize("backend", ["simple", "multi", "mpi"])
 def test_a_failed_run_is_recorded_with_its_pe_instance_and_item(backend, recorded):
     graph = WorkflowGraph()
     source, middle, faulty = Numbers(40), Pass(), Fails(bad=13)
@@ -82,6 +82,9 @@ def test_a_failed_run_is_recorded_with_its_pe_instance_and_item(backend, recorde
     assert run.error["item"] == "{'input': 13}" and run.error["stage"] == "process"
     assert "cannot handle 13" in run.error["traceback"]
     assert run.counts == {}
+    # What the instances did up to the failure is kept: the faulty one read the 13 items before the bad one.
+    reads = {i.pe: i.items_in for i in run.instances}
+    assert reads[faulty.id] >= 13 and reads[middle.id] >= 14
 
 
 class Interrupted(Pass):

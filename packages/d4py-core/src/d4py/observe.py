@@ -131,7 +131,8 @@ class Observer:
     def report(self, final: bool) -> Any:
         """Return what the driving process should receive now (picklable), or None for nothing.
 
-        Called after each ``observe``; ``final`` is true once, after the instance has finished.
+        Called after each ``observe``; ``final`` is true once: after the instance has finished, or when a
+        failed run gives up on it.
         """
         return None
 

@@ -79,7 +79,7 @@ class MPIBackend(Backend):
 
         try:
             job = Job.create(plan, hooks, options) if comm.rank == 0 else None
-            return run_job(comm, job, started, hooks)[0]
+            return run_job(comm, job, started, hooks)
         except BaseException as error:
             if comm.rank == 0:  # workers may be blocked or busy in a PE: only an abort ends them all
                 abort_at_exit(comm, 130 if isinstance(error, KeyboardInterrupt) else getattr(error, "exit_code", 1))

@@ -29,6 +29,7 @@ from d4py.hosting import (
     Batch,
     HostTransport,
     Outbox,
+    ProcessHost,
     RunCollector,
     SentBuffers,
     Worker,
@@ -46,12 +47,16 @@ COORDINATOR = 0
 
 
 def run_job(
-    comm: MPI.Intracomm, job: Job | None, started: float, hooks: RunHooks | None
-) -> tuple[RunResult, list[tuple[Any, ...]]]:
-    """Run rank 0's ``job`` on every rank of ``comm``; only rank 0 returns.
+    comm: MPI.Intracomm,
+    job: Job | None,
+    started: float,
+    hooks: RunHooks | None,
+    reports: list[tuple[Any, ...]] | None = None,
+) -> RunResult:
+    """Run rank 0's ``job`` on every rank of ``comm``; only rank 0 returns, with the result.
 
-    It returns the result, and the observer reports it kept when ``hooks`` is
-    None (rank 0 is not the driving process).
+    When ``hooks`` is None (rank 0 is not the driving process), the observer
+    reports go to ``reports``, the run's failure or not.
     """
     shared = pickle.dumps(job) if comm.rank == COORDINATOR else None
     job = pickle.loads(comm.bcast(shared, root=COORDINATOR))
@@ -67,8 +72,10 @@ def run_job(
     channel = Channel(comm, job.options.in_flight)
     if comm.rank == COORDINATOR:
         collector = RunCollector(worker.plan, hooks, range(1, job.ranks))
+        if reports is not None:
+            collector.reports = reports
         _coordinate(channel, collector)
-        return collector.result("mpi", started), collector.reports
+        return collector.result("mpi", started)
     if comm.rank < job.ranks:
         _serve(comm.rank, channel, worker, job)
     raise SystemExit(0)
@@ -88,6 +95,7 @@ def _coordinate(channel: Channel, collector: RunCollector) -> None:
 
 def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
     """Host this rank's process of the layout to the end; on failure, report it and wait to be stopped."""
+    host: ProcessHost | None = None
     try:
         outboxes: dict[int, Outbox] = {}
 
@@ -114,7 +122,8 @@ def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
         channel.send(COORDINATOR, [host.done()])
         channel.drain()
     except BaseException as error:  # every failure, even SystemExit, must reach rank 0
-        channel.send(COORDINATOR, [(FAILED, rank, portable_error(error, "mpi"))])
+        last = host.last_messages() if host is not None else []
+        channel.send(COORDINATOR, [*last, (FAILED, rank, portable_error(error, "mpi"))])
         pause = Pause()
         while True:  # rank 0 ends the job; this rank must not finalize MPI on its own
             pause.wait()

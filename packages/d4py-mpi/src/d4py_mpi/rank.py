@@ -28,11 +28,12 @@ def main(job_file: Path, result: Path) -> None:
     if comm.rank != 0:
         run_job(comm, None, started, None)  # leaves with SystemExit
     job = pickle.loads(job_file.read_bytes())
+    reports: list[tuple[object, ...]] = []  # what observers reported, kept for the parent even if the run fails
     try:
-        value, reports = run_job(comm, job, started, None)
+        value = run_job(comm, job, started, None, reports)
         _write(result, ("ok", value, reports))
     except BaseException as error:
-        _write(result, ("error", portable_error(error, "mpi"), []))
+        _write(result, ("error", portable_error(error, "mpi"), reports))
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the parent reports the error, not MPI's abort notice
         unlink_mapped()
         comm.Abort(1)  # other ranks may be blocked or busy in a PE

@@ -87,6 +87,7 @@ def run_worker(spec: WorkerSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(spec.driver_pid)
     limit_in_worker(spec.native_threads)  # before the plan brings the workflow's imports
+    host: ProcessHost | None = None
     try:
         worker = start_worker(spec.settings)
         transport = _PipeTransport(spec, worker.plan)
@@ -101,7 +102,8 @@ def run_worker(spec: WorkerSpec) -> None:
             transport.flush()
             spec.driver.send([(FINISHED, spec.number), host.done()])
     except BaseException as error:  # every failure, even SystemExit, must reach the driver
-        spec.driver.send([(FAILED, spec.number, portable_error(error, "multi"))])
+        last = host.last_messages() if host is not None else []
+        spec.driver.send([*last, (FAILED, spec.number, portable_error(error, "multi"))])
 
 
 def _run(spec: WorkerSpec, host: ProcessHost) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import suppress
 from typing import Any
 
 from d4py.backend import Backend, RunResult
@@ -67,6 +68,12 @@ class SimpleBackend(Backend):
         hooks.count_with(lambda: _counts(plan, order))
         try:
             self._stream(plan, transport, order)
+        except BaseException:
+            for instance in order:  # a failed run keeps what its instances did
+                if instance.observers and not instance.finished:
+                    with suppress(Exception):
+                        instance.observe(final=True)
+            raise
         finally:
             sampler.stop()  # it ends with the last observed instance, unless the run failed
         return RunResult(transport.collector.result(), _counts(plan, order), time.perf_counter() - started, self.name)

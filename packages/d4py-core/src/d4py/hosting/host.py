@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import Any
 
 from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
@@ -220,6 +221,21 @@ class ProcessHost:
         for instance in self.order:
             if not instance.finished:
                 instance.finish()
+
+    def last_messages(self) -> list[Message]:
+        """What this process still has for its driver as it fails, its instances' last observer reports included.
+
+        Each unfinished observed instance hands over what it did as its final
+        report, so a failed run keeps it; nothing is sent: the backend sends
+        these ahead of its FAILED message.
+        """
+        for instance in self.observed:
+            if not instance.finished:
+                with suppress(Exception):  # the failure is what the driver must hear of, not this
+                    instance.observe(final=True)
+        outbox = self.transport.to_driver
+        messages, outbox.batch, outbox.size = outbox.batch, [], 0
+        return messages
 
     def counts(self) -> dict[str, int]:
         """Items processed so far per PE, over this process's instances."""
