@@ -215,3 +215,16 @@ def test_at_a_failure_what_observers_in_this_process_were_given_is_recorded():
     (instance,) = run.instances  # the idle one was given nothing: left out, not shown with zeros
     assert (instance.pe, instance.items_out, instance.busy_s) == (source.id, 3, 0.25)
     assert run.status == "failed" and run.error["message"] == "boom"
+
+
+@pytest.mark.parametrize(("backend", "options"), [("spark", []), ("storm", ["emulate=true"])])
+def test_runs_on_spark_and_storm_are_recorded_per_instance(backend, options, recorded):
+    result = d4py.run(counted(), backend=backend, processes=4, options=options)
+    (run,) = recorded()
+    assert (run.backend, run.status) == (backend, "ok")
+    source, middle, pair, counter = run.workflow["graph"]["pes"]
+    assert per_pe(run, "items_in") == {source["id"]: 1, middle["id"]: ITEMS, pair["id"]: ITEMS, counter["id"]: ITEMS}
+    assert per_pe(run, "items_out")[pair["id"]] == ITEMS
+    assert run.counts == result.counts
+    spread = [cell for i in run.instances if i.pe == pair["id"] for cell in i.sent if cell["pe"] == counter["id"]]
+    assert sum(cell["items"] for cell in spread) == ITEMS  # the matrix, there too
