@@ -132,34 +132,7 @@ def test_runs_saved_at_once_from_several_threads_are_all_kept(open_store):
     assert {s.status for s in summaries} == {"ok"}
 
 
-def test_reading_a_missing_store_says_no_run_was_recorded(home):
-    try:
-        SQLiteStore(default_location(), create=False)
-    except StoreError as error:
-        assert "no runs recorded yet" in str(error)
-    else:
-        raise AssertionError("a missing store opened")
-    assert not home.exists()  # reading creates nothing
-
-
-def test_saving_a_run_again_replaces_it(home):
-    workflow = {"name": "w", "source": None, "attr": None, "hash": "0", "graph": {"pes": [{"id": "P0"}]}}
-    run = RunRecord("r1", workflow, "multi", {}, None, {}, 10.0, 10.0, "running", None, "h", 7, {})
-    run.instances = [InstanceRecord("P0", 0, "h", 1, reads={"input": 1}, series=[(10, 1, 0, 0.1, 0, 0)])]
-    store = SQLiteStore(default_location())
-    store.save(run)
-    run.status, run.ended = "ok", 12.0
-    run.instances = [
-        InstanceRecord("P0", 0, "h", 1, reads={"input": 5}, series=[(10, 1, 0, 0.1, 0, 0), (11, 4, 0, 0.2, 0, 0)]),
-        InstanceRecord("P0", 1, "h", 2, reads={"input": 2}),
-    ]
-    store.save(run)
-    assert [(s.id, s.status, s.ended) for s in store.summaries()] == [("r1", "ok", 12.0)]
-    assert store.load("r1") == run
-    store.close()
-
-
-def test_bytes_matrix_rows_keys_and_latency_round_trip(home):
+def test_bytes_matrix_rows_keys_and_latency_round_trip(store):
     workflow = {"name": "w", "source": None, "attr": None, "hash": "0", "graph": {"pes": [{"id": "A"}, {"id": "B"}]}}
     run = RunRecord("r2", workflow, "multi", {}, None, {}, 10.0, 11.0, "ok", None, "h", 7, {})
     sender = InstanceRecord("A", 0, "h", 1, writes={"output": 4}, bytes_out={"output": 400})
@@ -168,7 +141,5 @@ def test_bytes_matrix_rows_keys_and_latency_round_trip(home):
     receiver.keys = {"input": [("'a'", 3), ("'b'", 1)]}
     receiver.latency = {"samples": 4, "p50_s": 0.001, "p95_s": 0.002, "max_s": 0.003}
     run.instances = [sender, receiver, InstanceRecord("B", 1, "h", 3)]
-    store = SQLiteStore(default_location())
     store.save(run)
     assert store.load("r2") == run
-    store.close()
