@@ -205,15 +205,15 @@
     const m = analysis.matrix;
     if (!m) return section("matrix", "Communication matrix", note("Not recorded for this run: its instances reported no items sent to other instances."));
     const cells = new Map(m.cells.map(([s, r, items, size]) => [`${s}\u0000${r}`, [items, size]]));
-    const hottest = maxOf(m.cells.map((c) => c[3])) || maxOf(m.cells.map((c) => c[2]));
-    const useBytes = maxOf(m.cells.map((c) => c[3])) > 0;
-    return section("matrix", "Communication matrix", note("Items and bytes each instance (row) sent to each instance (column)."),
+    // Shaded by items: bytes count only what crossed between processes, so they would hide fused traffic.
+    const hottest = maxOf(m.cells.map((c) => c[2]));
+    return section("matrix", "Communication matrix", note("Items each instance (row) sent to each instance (column), and the bytes of those that crossed between processes (0 within one)."),
       el("div", { class: "scroll" }, el("table", { class: "grid matrix" },
         el("thead", {}, el("tr", {}, el("th", { text: "from \\ to" }), m.receivers.map((r) => el("th", { text: r })))),
         el("tbody", {}, m.senders.map((s) => el("tr", {}, el("th", { text: s }), m.receivers.map((r) => {
           const cell = cells.get(`${s}\u0000${r}`);
           if (!cell) return el("td", { class: "cell muted", text: "-" });
-          const share = hottest ? (useBytes ? cell[1] : cell[0]) / hottest : 0;
+          const share = hottest ? cell[0] / hottest : 0;
           return el("td", { class: "cell", style: { background: heat(share) }, title: `${s} -> ${r}: ${cell[0]} items, ${cell[1]} bytes` },
             `${count(cell[0])} items`, el("small", { text: bytes(cell[1]) }));
         })))))));
