@@ -1,0 +1,13 @@
+"""The whole conformance suite against a real redis-server the backend starts, pinned and pooled workers alike."""
+
+from d4py.testing.contract import BackendContract
+
+
+class TestRedis(BackendContract):
+    backend = "redis"
+    processes = 6
+
+
+class TestRedisNoBudget(BackendContract):
+    backend = "redis"
+    options = ("batch_items=7",)  # many small entries: many commits, shared among the pool
