@@ -1,0 +1,38 @@
+"""``-o url=...``: a run on a server of the user's own leaves nothing on it, and never shows its password."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from conftest import PASSWORD
+
+from d4py import RunFailed, WorkflowGraph, run
+from d4py.testing.pes import Add, Numbers, Summary
+from d4py.testing.processes import processes_with
+
+
+def test_a_run_on_a_given_server_gives_every_item_and_leaves_no_key(
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = f"d4py-redis-test-{uuid.uuid4().hex}"
+    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", marker)
+    graph = WorkflowGraph()
+    source, add, total = Numbers(500), Add(1), Summary("global")
+    add.numprocesses = 3
+    graph.connect(source, "output", add, "input")
+    graph.connect(add, "output", total, "input")
+    result = run(graph, backend="redis", options=[f"url={server_url}", "batch_items=16"])
+    assert [(count, value) for count, value, _ in result.output(total.id)] == [(500, sum(range(1, 501)))]
+    assert redis.Redis.from_url(server_url).keys("*") == []
+    assert processes_with(marker) == []
+
+
+def test_a_wrong_password_fails_the_run_without_showing_it(server_url: str) -> None:
+    graph = WorkflowGraph()
+    graph.connect(Numbers(3), "output", Add(1), "input")
+    wrong = server_url.replace(PASSWORD, "wrong-password-5e2a")
+    with pytest.raises(RunFailed, match=r"cannot reach the Redis server at unix://\*\*\*@") as caught:
+        run(graph, backend="redis", options=[f"url={wrong}"])
+    assert "wrong-password-5e2a" not in str(caught.value) and PASSWORD not in str(caught.value)
