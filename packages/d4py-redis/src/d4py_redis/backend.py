@@ -33,6 +33,7 @@ class RedisOptions(BatchOptions):
     pool_workers: int | None = None  # most local workers sharing stateless PEs (None: what the budget leaves)
     claim_ms: int = 60_000  # a worker silent this long on an item loses it to another (workers on other machines)
     block_ms: int = 1_000  # longest a worker waits in one read before it looks for lost items again
+    join_file: str | None = None  # write what `d4py redis worker FILE` needs to join the run here (mode 0600)
 
     def __post_init__(self) -> None:
         if self.url is not None and not self.url.startswith(_SCHEMES):
@@ -42,6 +43,11 @@ class RedisOptions(BatchOptions):
                 raise ValueError(f"-o {flag}={getattr(self, flag)}: use 1 or more")
         if self.block_ms > MAX_BLOCK_MS:
             raise ValueError(f"-o block_ms={self.block_ms}: use at most {MAX_BLOCK_MS}")
+        if self.join_file is not None and self.url is None:
+            raise ValueError(
+                f"-o join_file={self.join_file}: give -o url=... too; the private server listens on a unix socket "
+                "that other machines cannot reach"
+            )
         if self.pool_workers is not None and self.pool_workers < 1:
             raise ValueError(f"-o pool_workers={self.pool_workers}: use 1 or more")
 

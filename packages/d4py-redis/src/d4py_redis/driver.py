@@ -33,6 +33,7 @@ from d4py.plan import Plan
 from d4py.runhooks import RunHooks
 from d4py_redis.backend import RedisOptions
 from d4py_redis.job import COUNTED, FINISHED, POOL_END, Job, plan_job
+from d4py_redis.joining import join_file
 from d4py_redis.processes import die_with_parent, stop
 from d4py_redis.server import private_server
 from d4py_redis.store import RunStore
@@ -60,12 +61,14 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
             client.ping()
         except (redis.RedisError, OSError) as error:
             raise RunFailed(f"cannot reach the Redis server at {safe_url(url)}: {error}") from None
-        store = RunStore(client, secrets.token_hex(8), secrets.token_bytes(32))  # the key never goes to Redis
+        run = secrets.token_hex(8)
+        store = RunStore(client, run, secrets.token_bytes(32))  # the key never goes to Redis
         if options.url is not None:
             stack.callback(_forget, store)  # a shared server keeps nothing of the run
         job = plan_job(plan, options, worker_settings(plan, hooks))
         driver = _Driver(plan, hooks, store, job, url)
         stack.callback(driver.stop)
+        stack.enter_context(join_file(options.join_file, (url, run, store.key)))
         try:
             store.put_job(job)
             store.create_pools(job.pooled)
@@ -101,6 +104,7 @@ class _Driver:
         self.lost: set[int] = set()  # pool workers (by number) that died
         self.worker_of = {slot: number for number, slots in enumerate(job.layout) for slot in slots}
         self.last = b"0-0"
+        self.remote_checked = 0.0
 
     def _start(self, role: str, number: int) -> None:
         command = [
@@ -125,6 +129,7 @@ class _Driver:
             self._listen(_LISTEN_MS)
             self._check_pools()
             self._check_processes()
+            self._check_remote()
             self._grow()
 
     def _listen(self, block_ms: int | None) -> None:
@@ -215,7 +220,18 @@ class _Driver:
         for partition, waiting in list(self.finishing.items()):
             if number in waiting:
                 self._copy_finished(number, partition)
-        del self.processes[number]
+        self.processes.pop(number, None)
+
+    def _check_remote(self) -> None:
+        """Count a worker of another machine as lost once it has not read for ``claim_ms`` (looked at each second)."""
+        now = time.monotonic()
+        if now - self.remote_checked < 1:
+            return
+        self.remote_checked = now
+        for number in [n for n in self.collector.pending if n >= self.pinned and n not in self.processes]:
+            ordinal = number - self.pinned
+            if self.store.idle_ms(self.store.control(ordinal), f"w{ordinal}") > self.job.options.claim_ms:
+                self._lost_pool_worker(number)
 
     def _grow(self) -> None:
         """Start a pool worker while entries wait for the pool, up to the limit (and always one, while pools run)."""

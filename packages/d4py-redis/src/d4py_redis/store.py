@@ -145,6 +145,13 @@ class RunStore:
         """Put the entries a dead ``consumer`` held back in ``stream`` for others; how many."""
         return int(self._requeue(keys=[stream], args=[GROUP, consumer]))
 
+    def idle_ms(self, stream: bytes, consumer: str) -> int:
+        """How long ``consumer`` has not read ``stream`` (0 if it never has)."""
+        for found in self.client.xinfo_consumers(stream, GROUP):
+            if found["name"] in (consumer, consumer.encode()):
+                return int(found["idle"])
+        return 0
+
     def leave(self, ordinal: int) -> None:
         """Forget a pool worker that died: it is told nothing more."""
         self.client.srem(self.name("pool_workers"), ordinal)
