@@ -68,11 +68,11 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
         job = plan_job(plan, options, worker_settings(plan, hooks))
         driver = _Driver(plan, hooks, store, job, url)
         stack.callback(driver.stop)
-        stack.enter_context(join_file(options.join_file, (url, run, store.key)))
         try:
             store.put_job(job)
             store.create_pools(job.pooled)
-            driver.watch()
+            with join_file(options.join_file, (url, run, store.key)):  # once there is a job to join
+                driver.watch()
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise RunFailed(f"the Redis server at {safe_url(url)} went away during the run: {error}") from None
         return driver.collector.result("redis", started)

@@ -29,7 +29,12 @@ def join_file(path: str | None, details: JoinDetails) -> Iterator[None]:
         return
     url, run, key = details
     target = Path(path)
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise UsageError(
+            f"-o join_file={path}: cannot write it ({error.strerror}); give a path in a folder you own"
+        ) from None
     with os.fdopen(descriptor, "w") as file:
         json.dump({"url": url, "run": run, "key": key.hex()}, file)
     try:
