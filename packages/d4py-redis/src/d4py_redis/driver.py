@@ -39,10 +39,11 @@ from d4py_redis.server import private_server
 from d4py_redis.store import RunStore
 from d4py_redis.worker import connect
 
-__all__ = ["run_plan", "safe_url"]
+__all__ = ["IDLE_SECONDS", "run_plan", "safe_url"]
 
 _MOST_LOST = 3  # pool workers killed in one run before it fails rather than starting another
 _LISTEN_MS = 100  # how long the driver waits for a message before it looks at its processes again
+IDLE_SECONDS = 0.2  # how long no entry waits in the pools before the driver retires a pool worker
 
 
 def safe_url(url: str) -> str:
@@ -105,6 +106,9 @@ class _Driver:
         self.worker_of = {slot: number for number, slots in enumerate(job.layout) for slot in slots}
         self.last = b"0-0"
         self.remote_checked = 0.0
+        self.retired: set[int] = set()  # pool workers told to leave
+        self.copies_done: set[tuple[int, int]] = set()  # (pool worker, pool) whose copy has finished
+        self.idle_since = time.monotonic()  # since when no entry has waited in an open pool
 
     def _start(self, role: str, number: int) -> None:
         command = [
@@ -130,7 +134,7 @@ class _Driver:
             self._check_pools()
             self._check_processes()
             self._check_remote()
-            self._grow()
+            self._resize()
 
     def _listen(self, block_ms: int | None) -> None:
         client, stream = self.store.client, self.store.driver
@@ -164,12 +168,16 @@ class _Driver:
         for partition, (added, done) in self.store.pool_counts(waiting).items():
             if added == done:
                 told = {self.pinned + ordinal for ordinal in self.store.finish_pool(partition)}
-                self.finishing[partition] = told - self.lost
+                told |= self.retired & self.collector.pending  # leaving: each says its copies have finished
+                self.finishing[partition] = {n for n in told - self.lost if (n, partition) not in self.copies_done}
                 if not self.finishing[partition]:
                     self._end_downstream(partition)
 
     def _copy_finished(self, number: int, partition: int) -> None:
-        waiting = self.finishing.get(partition, set())
+        self.copies_done.add((number, partition))
+        waiting = self.finishing.get(partition)
+        if waiting is None:
+            return  # a retired worker's copy, before the pool is done
         waiting.discard(number)
         if not waiting and partition not in self.finished:
             self._end_downstream(partition)
@@ -233,15 +241,26 @@ class _Driver:
             if self.store.idle_ms(self.store.control(ordinal), f"w{ordinal}") > self.job.options.claim_ms:
                 self._lost_pool_worker(number)
 
-    def _grow(self) -> None:
-        """Start a pool worker while entries wait for the pool, up to the limit (and always one, while pools run)."""
+    def _resize(self) -> None:
+        """Start a pool worker while entries wait, up to the limit (always one while pools run); retire idle ones.
+
+        When no entry has waited for ``IDLE_SECONDS``, the newest local pool worker is told to leave, one at a time.
+        """
         open_pools = [p for p in self.job.pooled if p not in self.finishing]
-        live = [n for n in self.processes if n >= self.pinned and n in self.collector.pending]
-        if not open_pools or len(live) >= self.job.pool_workers:
+        live = [n for n in self.processes if n >= self.pinned and n in self.collector.pending and n not in self.retired]
+        if not open_pools:
             return
         waiting = sum(added - done for added, done in self.store.pool_counts(open_pools).values())
-        if not live or waiting > len(live):
+        now = time.monotonic()
+        if len(live) < self.job.pool_workers and (not live or waiting > len(live)):
             self._start("pool", self.pinned + self.store.new_ordinal())
+        elif waiting or len(live) < 2:
+            self.idle_since = now
+        elif now - self.idle_since >= IDLE_SECONDS:
+            newest = max(live)
+            self.retired.add(newest)
+            self.store.retire(newest - self.pinned)
+            self.idle_since = now  # the next one waits as long again
 
     def _describe(self, number: int, process: subprocess.Popen[bytes]) -> str:
         hosted = ", ".join(

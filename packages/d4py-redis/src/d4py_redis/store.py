@@ -16,6 +16,7 @@ Scripts name keys they build themselves, so a Redis Cluster is not supported.
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -41,7 +42,24 @@ local function append(at)
   end
 end
 """
-_SEND = _APPEND + "append(1) return 1"
+# ARGV[1]: the most entries a pool may hold undone (0: no limit); nothing is appended if a pool sent to holds that many.
+_SEND = (
+    _APPEND
+    + """
+local limit, at = tonumber(ARGV[1]), 2
+for _ = 1, tonumber(ARGV[2]) do
+  local counter = ARGV[at + 2]
+  if limit > 0 and counter ~= '' then
+    local added = tonumber(redis.call('HGET', KEYS[#KEYS], counter) or '0')
+    local done = tonumber(redis.call('HGET', KEYS[#KEYS], 'done' .. string.sub(counter, 6)) or '0')
+    if added - done >= limit then return 0 end
+  end
+  at = at + 4
+end
+append(2)
+return 1
+"""
+)
 # KEYS[1]: the entry's stream; ARGV: group, consumer, entry id, its pool's done counter (or ''), then the outputs.
 _COMMIT = (
     _APPEND
@@ -130,10 +148,20 @@ class RunStore:
         found: list[Any] = self.client.xautoclaim(stream, GROUP, consumer, idle_ms, "0-0", count=1)
         return cast(list[tuple[bytes, dict[bytes, bytes]]], found[1])
 
-    def send(self, outputs: list[Output]) -> None:
-        """Append ``outputs``, each with its count, at once."""
+    def send(self, outputs: list[Output], limit: int = 0) -> bool:
+        """Append ``outputs``, each with its count, at once; unless a pool they go to holds ``limit`` entries undone."""
         keys, args = _outputs(outputs)
-        self._send(keys=[*keys, self.counts], args=args)
+        return bool(self._send(keys=[*keys, self.counts], args=[limit, *args]))
+
+    def send_when_room(self, output: Output, limit: int) -> None:
+        """Append ``output`` once its pool (if it goes to one) holds fewer than ``limit`` entries undone.
+
+        The pool's workers never wait to commit, so there is room again as soon as one of them is done.
+        """
+        pause = 0.001
+        while not self.send([output], limit):
+            time.sleep(pause)  # back-pressure: this producer waits for the pool's workers
+            pause = min(pause * 2, 0.05)
 
     def commit(self, stream: bytes, entry: bytes, consumer: str, done: str, outputs: list[Output]) -> bool:
         """Append ``outputs`` and acknowledge ``entry``, if ``consumer`` still holds it; whether it did."""
@@ -155,6 +183,11 @@ class RunStore:
     def leave(self, ordinal: int) -> None:
         """Forget a pool worker that died: it is told nothing more."""
         self.client.srem(self.name("pool_workers"), ordinal)
+
+    def retire(self, ordinal: int) -> None:
+        """Tell a pool worker to leave the run once it has committed what it holds; it is told nothing more."""
+        self.leave(ordinal)
+        self.client.xadd(self.control(ordinal), {"retire": 1})
 
     def create_pools(self, partitions: Iterable[int]) -> None:
         """Make each pool's stream and its consumer group."""

@@ -63,7 +63,12 @@ class _Pinned:
         store, number = self.store, self.number
         try:
             worker = start_worker(self.job.settings)
-            transport = RedisTransport(worker.plan, self.job, store, lambda output: store.send([output]), False)
+            limit = self.job.options.pool_entries
+
+            def send(output: Output) -> None:
+                store.send_when_room(output, limit)
+
+            transport = RedisTransport(worker.plan, self.job, store, send, False)
             host = worker.host(self.job.layout[number], transport, number, progress_seconds=0.5)
             host.start()
             host.run_roots()
@@ -120,7 +125,9 @@ class _Pooled:
                 found = self._reclaim()
             for stream, entries in found:
                 for entry, fields in entries:
-                    if stream == control:
+                    if stream == control and b"retire" in fields:
+                        self._retire(entry)
+                    elif stream == control:
                         self._finish(int(fields[b"finish"]), entry)
                     else:
                         self._process(stream, entry, fields)
@@ -153,6 +160,16 @@ class _Pooled:
         self.transport.to_driver.put((FINISHED, self.number, partition))
         self._commit(self.store.control(self.ordinal), entry, "")
         del self.active[self.store.pool(partition)]
+
+    def _retire(self, entry: bytes) -> None:
+        """Leave the run: finish every copy, and commit what they wrote."""
+        for instance in self.host.order:
+            if not instance.finished:
+                instance.finish()
+        for partition in self.active.values():
+            self.transport.to_driver.put((FINISHED, self.number, partition))
+        self._commit(self.store.control(self.ordinal), entry, "")
+        self.active.clear()
 
     def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
         self.transport.flush()
