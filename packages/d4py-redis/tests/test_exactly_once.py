@@ -37,6 +37,27 @@ class KillsOnce(IterativePE):
         return data
 
 
+class StallsOnce(IterativePE):
+    """Stop (SIGSTOP) the worker running it on the item equal to ``at``, the first time only, noting its pid in
+    ``flag``; the worker that takes the item over wakes it (SIGCONT), and the stalled one then finishes the item."""
+
+    def __init__(self, at: int, flag: str) -> None:
+        super().__init__()
+        self.at, self.flag = at, flag
+
+    def _process(self, data: Any) -> Any:
+        if data == self.at:
+            try:
+                descriptor = os.open(self.flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                os.kill(int(Path(self.flag).read_text()), signal.SIGCONT)  # the stalled worker commits late now
+                return data
+            os.write(descriptor, str(os.getpid()).encode())
+            os.close(descriptor)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return data
+
+
 @pytest.mark.parametrize("options", [[], ["batch_items=5", "pool_workers=3"]], ids=["one-entry", "many-entries"])
 def test_a_pool_worker_killed_mid_item_loses_nothing_and_doubles_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str]
@@ -72,3 +93,22 @@ def test_a_worker_whose_entry_was_reclaimed_cannot_commit_it(server_url: str) ->
     assert [store.read(inbox, fields)[0][3] for _, fields in entries] == ["quick's"]
     assert store.pool_counts([0]) == {0: (1, 1)}
     assert client.xpending(pool, GROUP)["pending"] == 0
+
+
+def test_a_stalled_pool_worker_is_overtaken_and_its_late_commit_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = f"d4py-redis-test-{uuid.uuid4().hex}"
+    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", marker)
+    flag = tmp_path / "stalled"
+    graph = WorkflowGraph()
+    source, staller, after = Numbers(200), StallsOnce(at=100, flag=str(flag)), Add(1000)
+    staller.numprocesses = 2
+    graph.connect(source, "output", staller, "input")
+    graph.connect(staller, "output", after, "input")
+    options = ["batch_items=10", "pool_workers=2", "claim_ms=200", "block_ms=50"]
+    result = run(graph, backend="redis", options=options)
+    assert flag.exists(), "no worker stalled: the test proved nothing"
+    assert sorted(result.output(after.id)) == [n + 1000 for n in range(200)]
+    assert result.counts[staller.id] == result.counts[after.id] == 200
+    assert processes_with(marker) == []
