@@ -110,14 +110,10 @@ class _Driver:
         self.copies_done: set[tuple[int, int]] = set()  # (pool worker, pool) whose copy has finished
         self.idle_since = time.monotonic()  # since when no entry has waited in an open pool
 
-    def _start(self, role: str, number: int) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "d4py_redis.worker",
-            role,
-            str(number - (0 if role == "pinned" else self.pinned)),
-        ]
+    def _start(self, number: int, pinned: bool) -> None:
+        """Start local worker ``number``: pinned, or a pool worker (told its ordinal among pool workers)."""
+        role, argument = ("pinned", number) if pinned else ("pool", number - self.pinned)
+        command = [sys.executable, "-m", "d4py_redis.worker", role, str(argument)]
         self.processes[number] = subprocess.Popen(
             command, env=self.environment, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
         )
@@ -128,7 +124,7 @@ class _Driver:
 
     def watch(self) -> None:
         for number in range(self.pinned):
-            self._start("pinned", number)
+            self._start(number, pinned=True)
         while not self.collector.done or len(self.finished) < len(self.job.pooled):
             self._listen(_LISTEN_MS)
             self._check_pools()
@@ -253,7 +249,7 @@ class _Driver:
         waiting = sum(added - done for added, done in self.store.pool_counts(open_pools).values())
         now = time.monotonic()
         if len(live) < self.job.pool_workers and (not live or waiting > len(live)):
-            self._start("pool", self.pinned + self.store.new_ordinal())
+            self._start(self.pinned + self.store.new_ordinal(), pinned=False)
         elif waiting or len(live) < 2:
             self.idle_since = now
         elif now - self.idle_since >= IDLE_SECONDS:

@@ -125,10 +125,10 @@ class _Pooled:
                 found = self._reclaim()
             for stream, entries in found:
                 for entry, fields in entries:
-                    if stream == control and b"retire" in fields:
-                        self._retire(entry)
-                    elif stream == control:
-                        self._finish(int(fields[b"finish"]), entry)
+                    if stream == control and b"retire" in fields:  # the driver has more workers than work
+                        self._finish(list(self.active.values()), entry)
+                    elif stream == control:  # the pool is done
+                        self._finish([int(fields[b"finish"])], entry)
                     else:
                         self._process(stream, entry, fields)
             self.host.tick()
@@ -152,24 +152,15 @@ class _Pooled:
         self.transport.to_driver.put((COUNTED, counted))
         self._commit(stream, entry, f"done:{partition}")
 
-    def _finish(self, partition: int, entry: bytes) -> None:
-        """Run postprocess on this worker's copy of ``partition``, and commit what it wrote."""
+    def _finish(self, partitions: list[int], entry: bytes) -> None:
+        """Run postprocess on this worker's copies of ``partitions``, commit what they wrote, and leave their pools."""
         for instance in self.host.order:
-            if instance.plan.nodes[instance.pe_id].partition == partition and not instance.finished:
+            if self.host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
                 instance.finish()
-        self.transport.to_driver.put((FINISHED, self.number, partition))
-        self._commit(self.store.control(self.ordinal), entry, "")
-        del self.active[self.store.pool(partition)]
-
-    def _retire(self, entry: bytes) -> None:
-        """Leave the run: finish every copy, and commit what they wrote."""
-        for instance in self.host.order:
-            if not instance.finished:
-                instance.finish()
-        for partition in self.active.values():
+        for partition in partitions:
             self.transport.to_driver.put((FINISHED, self.number, partition))
+            del self.active[self.store.pool(partition)]
         self._commit(self.store.control(self.ordinal), entry, "")
-        self.active.clear()
 
     def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
         self.transport.flush()
