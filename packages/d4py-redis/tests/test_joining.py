@@ -1,4 +1,4 @@
-"""``d4py redis worker FILE`` joins a running job from another shell, shares its pool, and leaves when it is done."""
+"""``d4py redis worker FILE`` joins a running job from another shell, shares its pool, and leaves when done or told."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from d4py.testing.processes import interruptible
+
 WORKFLOW = '''
-import os, time
+import os, signal, time
 from pathlib import Path
 from d4py import WorkflowGraph
 from d4py.pe import IterativePE
@@ -28,6 +30,8 @@ class Meet(IterativePE):
             deadline = time.monotonic() + 60
             while len(list(MET.iterdir())) < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
+            if os.environ.get("LEAVE_AT_FIRST_ITEM"):
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, mid-item
         return (data, os.getpid())
 
 
@@ -45,9 +49,8 @@ def _wait_for(path: Path, driver: subprocess.Popen[str]) -> None:
         time.sleep(0.01)
 
 
-def test_a_worker_started_by_hand_joins_the_pool_and_the_run_gives_every_item_once(
-    server_url: str, tmp_path: Path
-) -> None:
+def _run_with_a_worker_by_hand(server_url: str, tmp_path: Path, leave: bool) -> tuple[list[list[int]], str]:
+    """Run the meeting workflow with one local pool worker and one started by hand; its rows, and what it said."""
     (tmp_path / "met").mkdir()
     workflow, join = tmp_path / "meeting.py", tmp_path / "join.json"
     workflow.write_text(WORKFLOW)
@@ -60,10 +63,11 @@ def test_a_worker_started_by_hand_joins_the_pool_and_the_run_gives_every_item_on
         assert oct(join.stat().st_mode & 0o777) == "0o600"  # it holds the run's key
         joined = subprocess.run(
             [sys.executable, "-m", "d4py", "redis", "worker", str(join)],
-            env=environment,
+            env={**environment, "LEAVE_AT_FIRST_ITEM": "1" if leave else ""},
             capture_output=True,
             text=True,
             timeout=300,
+            preexec_fn=interruptible,
         )
         out, err = driver.communicate(timeout=300)
     finally:
@@ -71,7 +75,20 @@ def test_a_worker_started_by_hand_joins_the_pool_and_the_run_gives_every_item_on
         driver.wait()
     assert joined.returncode == 0, joined.stderr
     assert driver.returncode == 0, err
-    rows = json.loads(out)["outputs"]["Meet1"]["output"]
+    assert not join.exists(), "the join file outlived the run"
+    return json.loads(out)["outputs"]["Meet1"]["output"], joined.stderr
+
+
+def test_a_worker_started_by_hand_joins_the_pool_and_the_run_gives_every_item_once(
+    server_url: str, tmp_path: Path
+) -> None:
+    rows, _ = _run_with_a_worker_by_hand(server_url, tmp_path, leave=False)
     assert sorted(item for item, _ in rows) == list(range(40))
     assert len({pid for _, pid in rows}) == 2, "the worker started by hand took no item"
-    assert not join.exists(), "the join file outlived the run"
+
+
+def test_a_worker_interrupted_mid_item_leaves_and_hands_its_items_back(server_url: str, tmp_path: Path) -> None:
+    rows, said = _run_with_a_worker_by_hand(server_url, tmp_path, leave=True)
+    assert sorted(item for item, _ in rows) == list(range(40))
+    assert len({pid for _, pid in rows}) == 1, "the interrupted worker committed an item"
+    assert "left the run" in said

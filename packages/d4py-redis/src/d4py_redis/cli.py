@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import redis
 
@@ -37,6 +38,9 @@ def worker_command(args: argparse.Namespace) -> int:
     store = RunStore(connect(url), run, key)
     try:
         serve(store, pinned=False, number=None)
+    except KeyboardInterrupt:
+        print("d4py redis worker: interrupted; left the run, its items handed back", file=sys.stderr)
+        return 0
     except LookupError:
         raise RunFailed(f"run {run!r} is over: nothing to join at {safe_url(url)}") from None
     except redis.RedisError as error:

@@ -113,6 +113,10 @@ class _Pooled:
             self.host.start()
             self._serve()
             store.send([store.output(store.driver, [(DONE, self.number, {})])])  # counts went with each commit
+        except KeyboardInterrupt:  # Ctrl-C on a worker started by hand (local workers ignore it): leave the run
+            if hasattr(self, "active"):
+                self._leave()
+            raise
         except BaseException as error:
             store.send([store.output(store.driver, [(FAILED, self.number, portable_error(error, "redis"))])])
 
@@ -161,6 +165,14 @@ class _Pooled:
             self.transport.to_driver.put((FINISHED, self.number, partition))
             del self.active[self.store.pool(partition)]
         self._commit(self.store.control(self.ordinal), entry, "")
+
+    def _leave(self) -> None:
+        """Put back the entries this worker holds, uncommitted, and tell the driver it has gone."""
+        self.store.leave(self.ordinal)  # told nothing more, then nothing held
+        for stream in self.active:
+            self.store.requeue(stream, self.consumer)
+        gone = [(FINISHED, self.number, partition) for partition in self.active.values()]
+        self.store.send([self.store.output(self.store.driver, [*gone, (DONE, self.number, {})])])
 
     def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
         self.transport.flush()
