@@ -92,3 +92,14 @@ def test_an_unreachable_server_is_named_without_its_password(marker: str) -> Non
         run(graph, backend="redis", options=["url=redis://:hunter2@127.0.0.1:1/0"])
     assert "hunter2" not in str(caught.value)
     assert processes_with(marker) == []
+
+
+def test_an_item_that_kills_every_pool_worker_fails_the_run_after_three(marker: str) -> None:
+    graph = WorkflowGraph()
+    source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
+    killer.numprocesses = 2  # not fused with its source: pooled, so its workers are replaced, three times
+    graph.connect(source, "output", killer, "input")
+    graph.connect(killer, "output", after, "input")
+    with pytest.raises(RunFailed, match=rf"a pool worker \(pid \d+\) running PE '{killer.id}'.* killed by SIGKILL"):
+        run(graph, backend="redis")
+    assert processes_with(marker) == []

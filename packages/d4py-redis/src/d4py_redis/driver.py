@@ -41,7 +41,7 @@ from d4py_redis.worker import connect
 
 __all__ = ["IDLE_SECONDS", "run_plan", "safe_url"]
 
-_MOST_LOST = 3  # pool workers killed in one run before it fails rather than starting another
+_MOST_KILLED = 3  # pool workers killed in one run before it fails rather than starting another
 _LISTEN_MS = 100  # how long the driver waits for a message before it looks at its processes again
 IDLE_SECONDS = 0.2  # how long no entry waits in the pools before the driver retires a pool worker
 
@@ -102,7 +102,8 @@ class _Driver:
         self.ended: dict[int, set[tuple[int, int]]] = {p: set() for p in job.pooled}
         self.finishing: dict[int, set[int]] = {}  # pools told to finish -> pool workers yet to say so
         self.finished: set[int] = set()
-        self.lost: set[int] = set()  # pool workers (by number) that died
+        self.lost: set[int] = set()  # pool workers (by number) gone without a word
+        self.kills = 0  # pool workers killed by a signal
         self.worker_of = {slot: number for number, slots in enumerate(job.layout) for slot in slots}
         self.last = b"0-0"
         self.remote_checked = 0.0
@@ -205,16 +206,16 @@ class _Driver:
                 continue
             if number < self.pinned:
                 raise RunFailed(f"{self._describe(number, process)} died: {_exit_reason(process)}")
-            if process.returncode == 0:  # it came when every pool was done, and did not join
-                self.collector.pending.discard(number)
-                continue
-            if process.returncode > 0 or len(self.lost) >= _MOST_LOST:  # an error, not a kill, or kills that repeat
+            # Exit code 0 without a word: it came when every pool was done, and did not join.
+            killed = process.returncode < 0
+            if process.returncode > 0 or (killed and self.kills >= _MOST_KILLED):  # an error, or kills that repeat
                 pes = ", ".join(f"'{pe_id}'" for p in self.job.pooled for pe_id in self.plan.partitions[p])
                 raise RunFailed(f"a pool worker (pid {process.pid}) running PE {pes} died: {_exit_reason(process)}")
+            self.kills += killed
             self._lost_pool_worker(number)
 
     def _lost_pool_worker(self, number: int) -> None:
-        """Put back what a dead pool worker held; the pools go on without it."""
+        """Put back what a pool worker gone without a word held; the pools go on without it."""
         ordinal = number - self.pinned
         self.collector.pending.discard(number)
         self.lost.add(number)

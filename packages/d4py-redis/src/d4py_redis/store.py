@@ -181,7 +181,7 @@ class RunStore:
         return 0
 
     def leave(self, ordinal: int) -> None:
-        """Forget a pool worker that died: it is told nothing more."""
+        """Forget a pool worker (it died, retires or leaves): it is told nothing more."""
         self.client.srem(self.name("pool_workers"), ordinal)
 
     def retire(self, ordinal: int) -> None:
@@ -220,7 +220,9 @@ class RunStore:
         return {p: (values[2 * n], values[2 * n + 1]) for n, p in enumerate(partitions)}
 
     def put_job(self, job: Any) -> None:
-        self.client.set(self.job, b"".join(seal(self.key, self.job, [pickle.dumps(job)])[::-1]))
+        """Store the run's job for its workers: its 32-byte signature, then the pickle in a sealed blob."""
+        blob, signature = seal(self.key, self.job, [pickle.dumps(job)])
+        self.client.set(self.job, signature + blob)
 
     def get_job(self) -> Any:
         stored = cast("bytes | None", self.client.get(self.job))
