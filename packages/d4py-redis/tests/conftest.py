@@ -1,10 +1,12 @@
-"""A redis-server of the tests' own (for ``-o url=...`` and the store), started here and stopped by its pid."""
+"""A redis-server of the tests' own (for ``-o url=...`` and the store), started here and stopped by its pid;
+and what a test left running."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,24 @@ def server_url(tmp_path: Path) -> Iterator[str]:
         client.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def _children() -> set[int]:
+    """Live (not zombie) processes whose parent is this test process: a run's server and forked workers."""
+    mine, found = str(os.getpid()), set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            except OSError:
+                continue
+            if parent == mine and state != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def leftovers() -> Callable[[], set[int]]:
+    """A function giving the processes this test started that still run (taken after the fixtures before it)."""
+    before = _children()
+    return lambda: _children() - before

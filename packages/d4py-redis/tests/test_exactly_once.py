@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from d4py import WorkflowGraph, run
 from d4py.hosting import ITEM
 from d4py.pe import IterativePE
 from d4py.testing.pes import Add, Numbers, Summary
-from d4py.testing.processes import processes_with
 
 
 class KillsOnce(IterativePE):
@@ -60,10 +59,8 @@ class StallsOnce(IterativePE):
 
 @pytest.mark.parametrize("options", [[], ["batch_items=5", "pool_workers=3"]], ids=["one-entry", "many-entries"])
 def test_a_pool_worker_killed_mid_item_loses_nothing_and_doubles_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str]
+    tmp_path: Path, leftovers: Callable[[], set[int]], options: list[str]
 ) -> None:
-    marker = f"d4py-redis-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", marker)
     flag = tmp_path / "killed"
     graph = WorkflowGraph()
     source, killer, after, total = Numbers(300), KillsOnce(at=150, flag=str(flag)), Add(1000), Summary("global")
@@ -76,7 +73,7 @@ def test_a_pool_worker_killed_mid_item_loses_nothing_and_doubles_nothing(
     assert sorted(result.output(after.id)) == [n + 1000 for n in range(300)]
     assert [(count, value) for count, value, _ in result.output(total.id)] == [(300, sum(range(300)))]
     assert result.counts[killer.id] == result.counts[after.id] == 300
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
 def test_a_worker_whose_entry_was_reclaimed_cannot_commit_it(server_url: str) -> None:
@@ -96,10 +93,8 @@ def test_a_worker_whose_entry_was_reclaimed_cannot_commit_it(server_url: str) ->
 
 
 def test_a_stalled_pool_worker_is_overtaken_and_its_late_commit_is_dropped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, leftovers: Callable[[], set[int]]
 ) -> None:
-    marker = f"d4py-redis-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", marker)
     flag = tmp_path / "stalled"
     graph = WorkflowGraph()
     source, staller, after = Numbers(200), StallsOnce(at=100, flag=str(flag)), Add(1000)
@@ -111,4 +106,4 @@ def test_a_stalled_pool_worker_is_overtaken_and_its_late_commit_is_dropped(
     assert flag.exists(), "no worker stalled: the test proved nothing"
     assert sorted(result.output(after.id)) == [n + 1000 for n in range(200)]
     assert result.counts[staller.id] == result.counts[after.id] == 200
-    assert processes_with(marker) == []
+    assert leftovers() == set()

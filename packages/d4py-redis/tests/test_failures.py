@@ -1,14 +1,14 @@
 """Failures end the run cleanly: a raising PE or a dead worker is named, a dead server is said, nothing is left running.
 
-Every run here carries a marker in its environment, inherited by the server
-and the workers it starts, so the process table shows whatever it left.
+The server and the workers a run starts are children of the test process, so
+its live children after the run are whatever the run left.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,6 @@ import pytest
 from d4py import PEFailure, RunFailed, WorkflowGraph, run
 from d4py.pe import IterativePE
 from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass, Summary
-from d4py.testing.processes import processes_with
-
-
-@pytest.fixture
-def marker(monkeypatch: pytest.MonkeyPatch) -> str:
-    value = f"d4py-redis-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", value)
-    return value
 
 
 class KillsTheServer(IterativePE):
@@ -49,7 +41,7 @@ class KillsTheServer(IterativePE):
 
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["pinned", "pooled"])
-def test_a_raising_pe_fails_the_run_naming_pe_and_item(marker: str, pooled: bool) -> None:
+def test_a_raising_pe_fails_the_run_naming_pe_and_item(leftovers: Callable[[], set[int]], pooled: bool) -> None:
     graph = WorkflowGraph()
     source, faulty, after = Numbers(40), Fails(bad=13), Pass()
     faulty.stateful = not pooled  # stateful: pinned to one worker; stateless: shared by the pool
@@ -60,10 +52,10 @@ def test_a_raising_pe_fails_the_run_naming_pe_and_item(marker: str, pooled: bool
     assert caught.value.pe_id == faulty.id
     assert caught.value.item_text == "{'input': 13}"
     assert "ValueError: cannot handle 13" in caught.value.traceback_text
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
-def test_a_killed_pinned_worker_fails_the_run_naming_its_pe(marker: str) -> None:
+def test_a_killed_pinned_worker_fails_the_run_naming_its_pe(leftovers: Callable[[], set[int]]) -> None:
     graph = WorkflowGraph()
     source, killer, total = Numbers(20), KillsItsProcess(at=5), Summary(grouping="global")
     killer.stateful = True  # pinned: its state would die with it, so the run cannot go on
@@ -72,29 +64,29 @@ def test_a_killed_pinned_worker_fails_the_run_naming_its_pe(marker: str) -> None
     graph.partitions = [[source], [killer], [total]]
     with pytest.raises(RunFailed, match=rf"running PE '{killer.id}' \(instance 0\) died: killed by SIGKILL"):
         run(graph, backend="redis")
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
-def test_a_server_killed_mid_run_fails_the_run_saying_so(marker: str) -> None:
+def test_a_server_killed_mid_run_fails_the_run_saying_so(leftovers: Callable[[], set[int]]) -> None:
     graph = WorkflowGraph()
     source, killer, after = Numbers(50), KillsTheServer(at=20), Pass()
     graph.connect(source, "output", killer, "input")
     graph.connect(killer, "output", after, "input")
     with pytest.raises(RunFailed, match=r"the Redis server at unix://.* went away during the run"):
         run(graph, backend="redis")
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
-def test_an_unreachable_server_is_named_without_its_password(marker: str) -> None:
+def test_an_unreachable_server_is_named_without_its_password(leftovers: Callable[[], set[int]]) -> None:
     graph = WorkflowGraph()
     graph.connect(Numbers(3), "output", Pass(), "input")
     with pytest.raises(RunFailed, match=r"cannot reach the Redis server at redis://\*\*\*@127.0.0.1:1/0") as caught:
         run(graph, backend="redis", options=["url=redis://:hunter2@127.0.0.1:1/0"])
     assert "hunter2" not in str(caught.value)
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
-def test_an_item_that_kills_every_pool_worker_fails_the_run_after_three(marker: str) -> None:
+def test_an_item_that_kills_every_pool_worker_fails_the_run_after_three(leftovers: Callable[[], set[int]]) -> None:
     graph = WorkflowGraph()
     source, killer, after = Numbers(20), KillsItsProcess(at=5), Pass()
     killer.numprocesses = 2  # not fused with its source: pooled, so its workers are replaced, three times
@@ -102,4 +94,4 @@ def test_an_item_that_kills_every_pool_worker_fails_the_run_after_three(marker: 
     graph.connect(killer, "output", after, "input")
     with pytest.raises(RunFailed, match=rf"a pool worker \(pid \d+\) running PE '{killer.id}'.* killed by SIGKILL"):
         run(graph, backend="redis")
-    assert processes_with(marker) == []
+    assert leftovers() == set()

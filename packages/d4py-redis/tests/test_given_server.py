@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -13,16 +13,13 @@ import redis
 from d4py import RunFailed, WorkflowGraph, run
 from d4py.pe import IterativePE
 from d4py.testing.pes import Add, Numbers, Summary
-from d4py.testing.processes import processes_with
 
 URL_VARIABLE = "D4PY_REDIS_TEST_URL"
 
 
 def test_a_run_on_a_given_server_gives_every_item_and_leaves_no_key(
-    server_url: str, monkeypatch: pytest.MonkeyPatch
+    server_url: str, leftovers: Callable[[], set[int]]
 ) -> None:
-    marker = f"d4py-redis-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("D4PY_REDIS_TEST_MARKER", marker)
     graph = WorkflowGraph()
     source, add, total = Numbers(500), Add(1), Summary("global")
     add.numprocesses = 3
@@ -31,7 +28,7 @@ def test_a_run_on_a_given_server_gives_every_item_and_leaves_no_key(
     result = run(graph, backend="redis", options=[f"url={server_url}", "batch_items=16"])
     assert [(count, value) for count, value, _ in result.output(total.id)] == [(500, sum(range(1, 501)))]
     assert redis.Redis.from_url(server_url).keys("*") == []
-    assert processes_with(marker) == []
+    assert leftovers() == set()
 
 
 def test_a_wrong_password_fails_the_run_without_showing_it(server_url: str) -> None:

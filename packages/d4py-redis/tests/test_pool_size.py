@@ -12,16 +12,16 @@ from d4py.pe import GenericPE, IterativePE
 
 
 def pool_workers() -> int:
-    """Live pool workers of this run: pool worker processes started by this process's parent (the driver)."""
+    """Live pool workers of this run: processes named d4py-pool-N by this process's parent (the driver)."""
     found = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
-                command = (entry / "cmdline").read_bytes()
+                name = (entry / "comm").read_text()
             except OSError:
                 continue
-            found += int(parent) == os.getppid() and state != "Z" and b"d4py_redis.worker\0pool" in command
+            found += int(parent) == os.getppid() and state != "Z" and name.startswith("d4py-pool-")
     return found
 
 

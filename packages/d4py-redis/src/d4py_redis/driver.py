@@ -16,14 +16,13 @@ process it started is stopped before :func:`run_plan` returns or raises.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import re
 import secrets
 import signal
-import subprocess
-import sys
 import time
-from typing import Any
+from multiprocessing.process import BaseProcess
 
 import redis
 
@@ -34,10 +33,10 @@ from d4py.runhooks import RunHooks
 from d4py_redis.backend import RedisOptions
 from d4py_redis.job import COUNTED, FINISHED, POOL_END, Job, plan_job
 from d4py_redis.joining import join_file
-from d4py_redis.processes import die_with_parent, stop
+from d4py_redis.processes import stop
 from d4py_redis.server import private_server
 from d4py_redis.store import RunStore
-from d4py_redis.worker import connect
+from d4py_redis.worker import connect, run_local
 
 __all__ = ["IDLE_SECONDS", "run_plan", "safe_url"]
 
@@ -90,13 +89,9 @@ class _Driver:
     def __init__(self, plan: Plan, hooks: RunHooks, store: RunStore, job: Job, url: str) -> None:
         self.plan, self.store, self.job = plan, store, job
         self.collector = RunCollector(plan, hooks, range(len(job.layout)))
-        self.environment = {
-            **os.environ,
-            "D4PY_REDIS_URL": url,
-            "D4PY_REDIS_RUN": store.prefix.split(":")[1],
-            "D4PY_REDIS_KEY": store.key.hex(),
-        }
-        self.processes: dict[int, subprocess.Popen[bytes]] = {}  # local workers by number
+        self.url = url
+        self.context = multiprocessing.get_context("fork")  # workers start with what the driver imported
+        self.processes: dict[int, BaseProcess] = {}  # local workers by number
         self.pinned = len(job.layout)
         self.expected = {p: plan.entry_ends(p) for p in job.pooled}
         self.ended: dict[int, set[tuple[int, int]]] = {p: set() for p in job.pooled}
@@ -112,12 +107,12 @@ class _Driver:
         self.idle_since = time.monotonic()  # since when no entry has waited in an open pool
 
     def _start(self, number: int, pinned: bool) -> None:
-        """Start local worker ``number``: pinned, or a pool worker (told its ordinal among pool workers)."""
-        role, argument = ("pinned", number) if pinned else ("pool", number - self.pinned)
-        command = [sys.executable, "-m", "d4py_redis.worker", role, str(argument)]
-        self.processes[number] = subprocess.Popen(
-            command, env=self.environment, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
-        )
+        """Fork local worker ``number``: pinned, or a pool worker (told its ordinal among pool workers)."""
+        argument = number if pinned else number - self.pinned
+        details = (os.getpid(), self.url, self.store.prefix.split(":")[1], self.store.key, pinned, argument)
+        process = self.context.Process(target=run_local, args=details, name=f"d4py-redis-{number}")
+        process.start()
+        self.processes[number] = process
         self.collector.expect(number)
 
     def stop(self) -> None:
@@ -199,7 +194,7 @@ class _Driver:
 
     def _check_processes(self) -> None:
         for number, process in list(self.processes.items()):
-            if process.poll() is None or number not in self.collector.pending:
+            if process.is_alive() or number not in self.collector.pending:
                 continue
             self._listen(None)  # its last message may be there still: read what is (no blocking)
             if number not in self.collector.pending:
@@ -207,8 +202,9 @@ class _Driver:
             if number < self.pinned:
                 raise RunFailed(f"{self._describe(number, process)} died: {_exit_reason(process)}")
             # Exit code 0 without a word: it came when every pool was done, and did not join.
-            killed = process.returncode < 0
-            if process.returncode > 0 or (killed and self.kills >= _MOST_KILLED):  # an error, or kills that repeat
+            code = process.exitcode or 0
+            killed = code < 0
+            if code > 0 or (killed and self.kills >= _MOST_KILLED):  # an error, or kills that repeat
                 pes = ", ".join(f"'{pe_id}'" for p in self.job.pooled for pe_id in self.plan.partitions[p])
                 raise RunFailed(f"a pool worker (pid {process.pid}) running PE {pes} died: {_exit_reason(process)}")
             self.kills += killed
@@ -259,7 +255,7 @@ class _Driver:
             self.store.retire(newest - self.pinned)
             self.idle_since = now  # the next one waits as long again
 
-    def _describe(self, number: int, process: subprocess.Popen[bytes]) -> str:
+    def _describe(self, number: int, process: BaseProcess) -> str:
         hosted = ", ".join(
             f"'{pe_id}' (instance {index})"
             for partition, index in self.job.layout[number]
@@ -268,8 +264,8 @@ class _Driver:
         return f"the worker (pid {process.pid}) running PE {hosted}"
 
 
-def _exit_reason(process: subprocess.Popen[Any]) -> str:
-    code = process.returncode
+def _exit_reason(process: BaseProcess) -> str:
+    code = process.exitcode
     if code is not None and code < 0:
         return f"killed by {signal.Signals(-code).name}"
     return f"exit code {code} before reporting its end"

@@ -19,7 +19,7 @@ from pathlib import Path
 import redis
 
 from d4py import RunFailed
-from d4py_redis.processes import die_with_parent, stop
+from d4py_redis.processes import die_with_parent
 
 __all__ = ["private_server"]
 
@@ -46,7 +46,12 @@ def private_server(command: str) -> Iterator[str]:
         _wait_ready(server, url, folder / "redis.log")
         yield url
     finally:
-        stop([server])
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -6,26 +6,22 @@ from any pool stream (consumer group ``d4py``), runs its items, and commits
 what they wrote together with the entry's acknowledgement
 (:meth:`~d4py_redis.store.RunStore.commit`): if another worker has reclaimed
 the entry meanwhile, nothing of it is committed here. Local workers are
-started by the driver with ``python -m d4py_redis.worker``, the run's key in
-their environment.
+forked by the driver (:func:`run_local`), so the run's key reaches them in
+memory, and the modules the driver imported come with them.
 """
 
 from __future__ import annotations
-
-import os
-import sys
 
 import redis
 
 from d4py.hosting import DONE, FAILED, ITEM, ProcessHost, portable_error, start_worker
 from d4py_redis.backend import MAX_BLOCK_MS
 from d4py_redis.job import COUNTED, FINISHED, Job
+from d4py_redis.processes import die_with_parent, name_process
 from d4py_redis.store import Entries, Output, RunStore
 from d4py_redis.transport import RedisTransport
 
-__all__ = ["ENVIRONMENT", "connect", "main", "serve"]
-
-ENVIRONMENT = ("D4PY_REDIS_URL", "D4PY_REDIS_RUN", "D4PY_REDIS_KEY")  # how the driver tells a local worker its run
+__all__ = ["connect", "run_local", "serve"]
 
 
 def connect(url: str) -> redis.Redis:
@@ -33,11 +29,11 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10)
 
 
-def main() -> None:
-    """``python -m d4py_redis.worker pinned|pool NUMBER``: pinned worker NUMBER, or pool worker NUMBER."""
-    url, run, key = (os.environ.pop(name) for name in ENVIRONMENT)  # not passed on to what the PEs start
-    store = RunStore(connect(url), run, bytes.fromhex(key))
-    serve(store, sys.argv[1] == "pinned", int(sys.argv[2]))
+def run_local(driver: int, url: str, run: str, key: bytes, pinned: bool, number: int) -> None:
+    """A local worker, forked by the driver (pid ``driver``): pinned worker ``number``, or pool worker ``number``."""
+    die_with_parent(driver)
+    name_process(f"d4py-{'pinned' if pinned else 'pool'}-{number}")
+    serve(RunStore(connect(url), run, key), pinned, number)
 
 
 def serve(store: RunStore, pinned: bool, number: int | None) -> None:
@@ -179,7 +175,3 @@ class _Pooled:
         # False: another worker reclaimed the entry and commits its outputs; ours are dropped unsent.
         self.store.commit(stream, entry, self.consumer, done, self.pending)
         self.pending.clear()
-
-
-if __name__ == "__main__":
-    main()
