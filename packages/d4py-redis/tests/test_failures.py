@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ import pytest
 from d4py import PEFailure, RunFailed, WorkflowGraph, run
 from d4py.pe import IterativePE
 from d4py.testing.pes import Fails, KillsItsProcess, Numbers, Pass, Summary
+from d4py.testing.processes import interruptible, processes_with
 
 
 class KillsTheServer(IterativePE):
@@ -95,3 +100,88 @@ def test_an_item_that_kills_every_pool_worker_fails_the_run_after_three(leftover
     with pytest.raises(RunFailed, match=rf"a pool worker \(pid \d+\) running PE '{killer.id}'.* killed by SIGKILL"):
         run(graph, backend="redis")
     assert leftovers() == set()
+
+
+BLOCKING = """
+from d4py import WorkflowGraph
+from d4py.testing.pes import Blocks, Numbers
+
+graph = WorkflowGraph()
+source, blocks = Numbers(1), Blocks()
+graph.connect(source, "output", blocks, "input")
+graph.partitions = [[source], [blocks]]  # blocks: a pooled partition of its own
+"""
+
+
+def _started_by(marker: str, folder: Path) -> list[int]:
+    """Processes of a run whose driver had ``marker`` in its environment and ``folder`` as TMPDIR.
+
+    A redis-server rewrites its environment (its process title), so the private server is found by its
+    socket's folder, under TMPDIR, in its title instead.
+    """
+    found = set(processes_with(marker))
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if state != "Z" and command.startswith(b"redis-server") and str(folder).encode() in command:
+                found.add(int(entry.name))
+    return sorted(found)
+
+
+def test_ctrl_c_ends_the_run_and_every_process_it_started(tmp_path: Path) -> None:
+    workflow, marker = tmp_path / "blocking.py", f"D4PY_REDIS_TEST_{uuid.uuid4().hex}"
+    workflow.write_text(BLOCKING)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "d4py", "run", "-b", "redis", str(workflow)],
+        env={**os.environ, marker: "1", "TMPDIR": str(tmp_path)},  # its forks inherit the marker, its server TMPDIR
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=interruptible,  # however the suite was started
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().strip() == "ready"  # a pool worker is inside process() and blocks there
+        assert len(_started_by(marker, tmp_path)) >= 3  # the driver, its server, the blocked pool worker
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert _started_by(marker, tmp_path) == []
+        assert list(tmp_path.glob("d4py-redis-*")) == [], "the private server's folder was left behind"
+    finally:  # whatever failed above, leave nothing running
+        for pid in _started_by(marker, tmp_path):
+            os.kill(pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_a_driver_killed_outright_takes_its_server_and_workers_with_it(tmp_path: Path) -> None:
+    workflow, marker = tmp_path / "blocking.py", f"D4PY_REDIS_TEST_{uuid.uuid4().hex}"
+    workflow.write_text(BLOCKING)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "d4py", "run", "-b", "redis", str(workflow)],
+        env={**os.environ, marker: "1", "TMPDIR": str(tmp_path)},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().strip() == "ready"
+        started = _started_by(marker, tmp_path)
+        assert len(started) >= 3
+        process.kill()  # SIGKILL: the driver cleans nothing up; the kernel ends its children (PR_SET_PDEATHSIG)
+        process.wait()
+        deadline = time.monotonic() + 30
+        while _started_by(marker, tmp_path) and time.monotonic() < deadline:  # killed by the kernel: polled, bounded
+            time.sleep(0.01)
+        assert _started_by(marker, tmp_path) == []
+    finally:
+        for pid in _started_by(marker, tmp_path):
+            os.kill(pid, signal.SIGKILL)
+        process.wait()
