@@ -11,3 +11,8 @@ class TestRedis(BackendContract):
 class TestRedisNoBudget(BackendContract):
     backend = "redis"
     options = ("batch_items=7",)  # many small entries: many commits, shared among the pool
+
+
+class TestRedisBackPressure(BackendContract):
+    backend = "redis"
+    options = ("pool_entries=2", "batch_items=16", "pool_workers=1")  # producers wait for one pool worker
