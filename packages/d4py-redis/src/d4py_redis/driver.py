@@ -75,6 +75,8 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
                 driver.watch()
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise RunFailed(f"the Redis server at {safe_url(url)} went away during the run: {error}") from None
+        except redis.RedisError as error:  # out of memory, say
+            raise RunFailed(f"the Redis server at {safe_url(url)} refused the run: {error}") from None
         return driver.collector.result("redis", started)
 
 
