@@ -180,18 +180,14 @@ class _Driver:
         """Send the end-of-stream marks the partition's planned instances would have sent."""
         self.finished.add(partition)
         batches: dict[int, Batch] = {}
-        for pe_id in self.plan.partitions[partition]:
-            for source in range(self.plan.nodes[pe_id].instances):
-                for edge, target in self.plan.sent_ends(pe_id, source):
-                    target_partition = self.plan.nodes[edge.target].partition
-                    if target_partition == partition:
-                        continue
-                    if target_partition in self.ended:
-                        if target == 0:  # once per edge and source: the pool is one consumer
-                            self.ended[target_partition].add((edge.index, source))
-                    else:
-                        worker = self.worker_of[(target_partition, target)]
-                        batches.setdefault(worker, []).append((END, edge.index, target, source))
+        for edge, target, source in self.plan.exit_ends(partition):
+            target_partition = self.plan.nodes[edge.target].partition
+            if target_partition in self.ended:
+                if target == 0:  # once per edge and source: the pool is one consumer
+                    self.ended[target_partition].add((edge.index, source))
+            else:
+                worker = self.worker_of[(target_partition, target)]
+                batches.setdefault(worker, []).append((END, edge.index, target, source))
         self.store.send([self.store.output(self.store.inbox(worker), batch) for worker, batch in batches.items()])
 
     def _check_processes(self) -> None:
