@@ -94,24 +94,25 @@ class _Pooled:
         self.pending: list[Output] = []
 
     def run(self, ordinal: int | None) -> None:
-        store = self.store
-        self.number = len(self.job.layout) + (ordinal or 0)
+        """Join the run (as pool worker ``ordinal``, or the next) and work until its pools are done.
+
+        A worker that cannot load the workflow fails here, before joining: the run goes on without it.
+        """
+        store, worker = self.store, start_worker(self.job.settings)
+        joined = store.join(len(self.job.pooled), ordinal)
+        if joined is None:
+            return  # every pool of the run is done: nothing to join
+        self.ordinal, finished = joined
+        self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
+        self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
         try:
-            joined = self.store.join(len(self.job.pooled), ordinal)
-            if joined is None:
-                return  # every pool of the run is done: nothing to join
-            self.ordinal, finished = joined
-            self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
-            worker = start_worker(self.job.settings)
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
-            self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
             self.host = worker.host([(p, self.ordinal) for p in self.active.values()], self.transport, self.number)
             self.host.start()
             self._serve()
             store.send([store.output(store.driver, [(DONE, self.number, {})])])  # counts went with each commit
         except KeyboardInterrupt:  # Ctrl-C on a worker started by hand (local workers ignore it): leave the run
-            if hasattr(self, "active"):
-                self._leave()
+            self._leave()
             raise
         except BaseException as error:
             store.send([store.output(store.driver, [(FAILED, self.number, portable_error(error, "redis"))])])
