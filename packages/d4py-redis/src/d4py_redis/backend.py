@@ -68,10 +68,8 @@ class RedisBackend(Backend):
             import redis  # noqa: F401
         except ImportError:
             return "redis-py is missing: pip install d4py-redis"
-        if (options is None or options.url is None) and shutil.which(
-            options.server if options else "redis-server"
-        ) is None:
-            command = options.server if options else "redis-server"
+        command = options.server if options is not None else "redis-server"
+        if (options is None or options.url is None) and shutil.which(command) is None:
             return f"no {command!r} command to start a private server: apt-get install redis-server, or give -o url=..."
         return None
 
