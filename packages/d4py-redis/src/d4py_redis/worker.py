@@ -109,6 +109,10 @@ class _Pooled:
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
             self.host = worker.host([(p, self.ordinal) for p in self.active.values()], self.transport, self.number)
             self.host.start()
+            self.transport.flush()  # what preprocess wrote belongs to no entry: it goes now, unfenced
+            if self.pending:
+                store.send(self.pending)
+                self.pending.clear()
             self._serve()
             store.send([store.output(store.driver, [(DONE, self.number, {})])])  # counts went with each commit
         except KeyboardInterrupt:  # Ctrl-C on a worker started by hand (local workers ignore it): leave the run

@@ -1,4 +1,4 @@
-"""The pool grows while entries wait, up to ``pool_workers``, and gives workers back once nothing waits."""
+"""The pool grows while entries wait and gives workers back once none wait; its copies start as instances do."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from d4py import WorkflowGraph, run
 from d4py.pe import GenericPE, IterativePE
+from d4py.testing.pes import Numbers
 
 
 def pool_workers() -> int:
@@ -66,3 +67,22 @@ def test_the_pool_grows_with_waiting_entries_and_shrinks_when_none_wait() -> Non
     assert sorted(result.output(slow.id)) == list(range(2000))
     grown, shrunk = result.output(source.id, "sizes")
     assert grown >= 2 and shrunk == 1
+
+
+class Greets(IterativePE):
+    """Write "hello" in preprocess, then pass items on: a stateless PE, pooled, that writes before any item."""
+
+    def preprocess(self) -> None:
+        self.write("output", "hello")
+
+    def _process(self, data: Any) -> Any:
+        return data
+
+
+def test_what_a_pooled_pe_writes_in_preprocess_comes_once_per_pool_worker() -> None:
+    graph = WorkflowGraph()
+    source, greets = Numbers(50), Greets()
+    greets.numprocesses = 2
+    graph.connect(source, "output", greets, "input")
+    rows = run(graph, backend="redis", options=["pool_workers=1", "batch_items=5"]).output(greets.id)
+    assert sorted(rows, key=str) == sorted([*range(50), "hello"], key=str)
