@@ -48,3 +48,11 @@ def test_a_run_from_the_command_line_gives_its_results(tmp_path: Path) -> None:
     done = _d4py("run", "-b", "redis", str(workflow), "-n", "3")
     assert done.returncode == 0, done.stderr
     assert "Pass1" in done.stdout
+
+
+def test_joining_with_a_missing_or_foreign_join_file_is_a_usage_error(tmp_path: Path) -> None:
+    missing = _d4py("redis", "worker", str(tmp_path / "join.json"))
+    assert missing.returncode == 2 and "does not exist: the run has ended" in missing.stderr
+    (tmp_path / "other.json").write_text('{"url": "redis://x"}')
+    foreign = _d4py("redis", "worker", str(tmp_path / "other.json"))
+    assert foreign.returncode == 2 and "is not one d4py wrote" in foreign.stderr
