@@ -12,7 +12,7 @@ import redis
 
 from d4py import RunFailed, WorkflowGraph, run
 from d4py.pe import IterativePE
-from d4py.testing.pes import Add, Numbers, Summary
+from d4py.testing.pes import Add, Numbers, Pairs, PairSums, Summary
 
 URL_VARIABLE = "D4PY_REDIS_TEST_URL"
 
@@ -64,3 +64,26 @@ def test_a_fast_producer_waits_for_a_pool_that_holds_pool_entries(
     rows = run(graph, backend="redis", options=options).output(measure.id)
     assert sorted(item for item, _ in rows) == list(range(2000))
     assert max(length for _, length in rows) <= 3  # 200 entries were written: never more than 3 waited
+
+
+def _bytes_sent_to(client: redis.Redis) -> int:
+    return int(client.info("stats")["total_net_input_bytes"])
+
+
+def test_an_array_written_again_to_a_pinned_worker_crosses_once(server_url: str) -> None:
+    pytest.importorskip("numpy")
+    graph = WorkflowGraph()
+    source, sums = Pairs(stations=12, size=65536), PairSums(numprocesses=2)
+    sums.stateful = True  # pinned: its inboxes have one reader each, which keeps what it is asked to
+    graph.connect(source, "output", sums, "input")
+    pairs = [(a, b) for a in range(12) for b in range(a + 1, 12)]
+    client, sent = redis.Redis.from_url(server_url), {}
+    for keep in ("keep_bytes=0", "keep_bytes=268435456"):
+        before = _bytes_sent_to(client)
+        rows = run(graph, backend="redis", options=[f"url={server_url}", "batch_items=3", keep]).output(sums.id)
+        sent[keep] = _bytes_sent_to(client) - before
+        assert sorted(rows) == sorted((a, b, float((a + b) * 65536)) for a, b in pairs)
+    # 6 MB of arrays. Kept: each reaches each of the 2 instances twice (once on probation, once to keep), 25 MB;
+    # not kept, each travels in every pair it is in, 69 MB.
+    arrays = 12 * 65536 * 8
+    assert sent["keep_bytes=268435456"] < 6 * arrays < sent["keep_bytes=0"], sent

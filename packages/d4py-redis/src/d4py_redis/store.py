@@ -132,10 +132,10 @@ class RunStore:
         blob, signature = seal(self.key, stream, [frame, *raws])
         return stream, counter.encode(), blob, signature
 
-    def read(self, stream: bytes, fields: dict[bytes, bytes]) -> Batch:
-        """The batch of one entry of ``stream``, once its signature is checked."""
+    def read(self, stream: bytes, fields: dict[bytes, bytes], received: ReceivedBuffers | None = None) -> Batch:
+        """The batch of one entry of ``stream``, once its signature is checked (``received``: what its reader kept)."""
         frame, *buffers = open_blob(self.key, stream, fields)
-        return decode(frame, [bytearray(buffer) for buffer in buffers], ReceivedBuffers())
+        return decode(frame, [bytearray(buffer) for buffer in buffers], received or ReceivedBuffers())
 
     def take(self, streams: dict[bytes, bytes], block_ms: int | None, consumer: str | None = None) -> Entries:
         """Entries after the given ids (XREAD), or new to ``consumer`` of the group (XREADGROUP, ids ``>``)."""

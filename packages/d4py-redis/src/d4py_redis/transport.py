@@ -27,14 +27,15 @@ class RedisTransport(HostTransport):
     def __init__(
         self, plan: Plan, job: Job, store: RunStore, channel: Callable[[Output], None], pool_copy: bool
     ) -> None:
-        def outbox(stream: bytes, counter: str = "") -> Outbox:
+        def outbox(stream: bytes, counter: str = "", keep: bool = False) -> Outbox:
             def send(batch: Batch, sent: SentBuffers) -> None:
                 channel(store.output(stream, batch, sent, counter))
 
-            # keep=False: a pool's readers take turns, and a fenced commit may drop what a batch sent
-            return Outbox.framing(send, job.options, keep=False)
+            return Outbox.framing(send, job.options, keep=keep)
 
-        inboxes = {number: outbox(store.inbox(number)) for number in range(len(job.layout))}
+        # An array written again crosses once to a pinned worker's inbox: one reader, in order. Not from a pool
+        # copy, whose commit may be dropped, nor to a pool, whose readers take turns.
+        inboxes = {number: outbox(store.inbox(number), keep=not pool_copy) for number in range(len(job.layout))}
         super().__init__(plan, inboxes.__getitem__, outbox(store.driver), job.layout)
         self.pools = {p: outbox(store.pool(p), f"added:{p}") for p in job.pooled}
         self.outboxes[:0] = self.pools.values()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import redis
 
-from d4py.hosting import DONE, FAILED, ITEM, ProcessHost, portable_error, start_worker
+from d4py.hosting import DONE, FAILED, ITEM, ProcessHost, ReceivedBuffers, portable_error, start_worker
 from d4py_redis.backend import MAX_BLOCK_MS
 from d4py_redis.job import COUNTED, FINISHED, Job
 from d4py_redis.processes import die_with_parent, name_process
@@ -76,12 +76,13 @@ class _Pinned:
 
     def _serve(self, host: ProcessHost) -> None:
         inbox, last, client = self.store.inbox(self.number), b"0-0", self.store.client
+        received = ReceivedBuffers()  # arrays pinned senders asked this worker to keep
         while not host.finished:
             host.transport.flush()
             found = self.store.take({inbox: last}, self.job.options.block_ms)
             for _, entries in found:
                 for entry, fields in entries:
-                    host.dispatch(self.store.read(inbox, fields))
+                    host.dispatch(self.store.read(inbox, fields, received))
                     last = entry
                 client.xdel(inbox, *(entry for entry, _ in entries))
 
