@@ -18,7 +18,7 @@ CORE = "d4py-core"
 TEST_COMPANIONS = {
     "d4py-seismo": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark"],
     "d4py-registry": ["d4py-multi"],  # a loaded PE must run where workers import it by name
-    "d4py-monitor": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark", "d4py-storm"],  # runs recorded on each backend
+    "d4py-monitor": ["d4py-multi", "d4py-mpi[mpich]", "d4py-spark", "d4py-storm", "d4py-redis"],  # each backend
 }
 # Commands a package's tests run from a virtualenv of their own, named to them by an environment
 # variable: cwltool pins its own prov, so it never shares the package's environment.

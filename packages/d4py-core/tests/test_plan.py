@@ -149,3 +149,18 @@ def test_sent_and_entry_ends_match_what_each_instance_awaits():
     awaited = {(edge, target, src) for target in range(3) for edge, src in plan.expected_ends(last.id, target)}
     assert sent == awaited and len(sent) == 6
     assert plan.entry_ends(plan.nodes[last.id].partition) == {(1, 0), (1, 1)}
+    leaving = {(edge.index, target, src) for edge, target, src in plan.exit_ends(plan.nodes[middle.id].partition)}
+    assert leaving == sent
+
+
+def test_exit_ends_leave_out_the_edges_inside_a_partition():
+    source, first, second, last = Numbers(1), Pass(), Pass(), Pass()
+    first.numprocesses = second.numprocesses = 2
+    graph = _chain(source, first, second, last)
+    plan = build_plan(graph)
+    fused = plan.nodes[first.id].partition
+    assert plan.nodes[second.id].partition == fused  # a one-to-one chain: one partition
+    assert {(edge.target, target, src) for edge, target, src in plan.exit_ends(fused)} == {
+        (last.id, 0, 0),
+        (last.id, 0, 1),
+    }

@@ -217,8 +217,8 @@ def test_at_a_failure_what_observers_in_this_process_were_given_is_recorded():
     assert run.status == "failed" and run.error["message"] == "boom"
 
 
-@pytest.mark.parametrize(("backend", "options"), [("spark", []), ("storm", ["emulate=true"])])
-def test_runs_on_spark_and_storm_are_recorded_per_instance(backend, options, recorded):
+@pytest.mark.parametrize(("backend", "options"), [("spark", []), ("storm", ["emulate=true"]), ("redis", [])])
+def test_runs_on_spark_storm_and_redis_are_recorded_per_instance(backend, options, recorded):
     result = d4py.run(counted(), backend=backend, processes=4, options=options)
     (run,) = recorded()
     assert (run.backend, run.status) == (backend, "ok")

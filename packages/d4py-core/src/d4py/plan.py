@@ -131,6 +131,22 @@ class Plan:
             for source in range(self.nodes[edge.source].instances)
         }
 
+    def exit_ends(self, partition: int) -> list[tuple[Edge, int, int]]:
+        """The (edge, target instance, source instance) end-of-stream marks that leave a partition.
+
+        What its planned instances send out of it when they finish: a backend
+        that runs the partition as a pool, not as those instances, sends these
+        on their behalf once the pool is done.
+        """
+        members = set(self.partitions[partition])
+        return [
+            (edge, target, source)
+            for pe_id in self.partitions[partition]
+            for source in range(self.nodes[pe_id].instances)
+            for edge, target in self.sent_ends(pe_id, source)
+            if edge.target not in members
+        ]
+
     def poolable(self, partition: int) -> bool:
         """Whether any worker may run this partition's items: no roots, only shuffled inputs, no state.
 

@@ -1,0 +1,185 @@
+"""A worker process: pinned (the slots the job's layout gives it) or a pool worker (a copy of every pooled partition).
+
+A pinned worker appends what its instances write as soon as a batch is
+full, and reads its inbox in order. A pool worker takes one entry at a time
+from any pool stream (consumer group ``d4py``), runs its items, and commits
+what they wrote together with the entry's acknowledgement
+(:meth:`~d4py_redis.store.RunStore.commit`): if another worker has reclaimed
+the entry meanwhile, nothing of it is committed here. Local workers are
+forked by the driver (:func:`run_local`), so the run's key reaches them in
+memory, and the modules the driver imported come with them.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from d4py.hosting import DONE, FAILED, ITEM, ProcessHost, ReceivedBuffers, portable_error, start_worker
+from d4py_redis.backend import MAX_BLOCK_MS
+from d4py_redis.job import COUNTED, FINISHED, Job
+from d4py_redis.processes import die_with_parent, name_process
+from d4py_redis.store import Entries, Output, RunStore
+from d4py_redis.transport import RedisTransport
+
+__all__ = ["connect", "run_local", "serve"]
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` whose reads outlast the longest blocking read, and fail if the server stops answering."""
+    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10)
+
+
+def run_local(driver: int, url: str, run: str, key: bytes, pinned: bool, number: int) -> None:
+    """A local worker, forked by the driver (pid ``driver``): pinned worker ``number``, or pool worker ``number``."""
+    die_with_parent(driver)
+    name_process(f"d4py-{'pinned' if pinned else 'pool'}-{number}")
+    serve(RunStore(connect(url), run, key), pinned, number)
+
+
+def serve(store: RunStore, pinned: bool, number: int | None) -> None:
+    """Work for the run of ``store`` until its part is done: pinned worker ``number``, or a pool worker.
+
+    A pool worker the driver did not start has no ``number``: it takes the next.
+    """
+    job: Job = store.get_job()
+    if pinned:
+        assert number is not None
+        _Pinned(store, job, number).run()
+    else:
+        _Pooled(store, job).run(number)
+
+
+class _Pinned:
+    """A pinned worker: its slots' instances, fed from its inbox."""
+
+    def __init__(self, store: RunStore, job: Job, number: int) -> None:
+        self.store, self.job, self.number = store, job, number
+
+    def run(self) -> None:
+        store, number = self.store, self.number
+        host: ProcessHost | None = None
+        try:
+            worker = start_worker(self.job.settings)
+            limit = self.job.options.pool_entries
+
+            def send(output: Output) -> None:
+                store.send_when_room(output, limit)
+
+            transport = RedisTransport(worker.plan, self.job, store, send, False)
+            host = worker.host(self.job.layout[number], transport, number, progress_seconds=0.5)
+            host.start()
+            host.run_roots()
+            self._serve(host)
+            transport.flush()
+            store.send([store.output(store.driver, [host.done()])])
+        except BaseException as error:  # every failure, even SystemExit, must reach the driver
+            last = host.last_messages() if host is not None else []
+            store.send([store.output(store.driver, [*last, (FAILED, number, portable_error(error, "redis"))])])
+
+    def _serve(self, host: ProcessHost) -> None:
+        inbox, last, client = self.store.inbox(self.number), b"0-0", self.store.client
+        received = ReceivedBuffers()  # arrays pinned senders asked this worker to keep
+        while not host.finished:
+            host.transport.flush()
+            found = self.store.take({inbox: last}, self.job.options.block_ms)
+            for _, entries in found:
+                for entry, fields in entries:
+                    host.dispatch(self.store.read(inbox, fields, received), received.queued)
+                    last = entry
+                client.xdel(inbox, *(entry for entry, _ in entries))
+
+
+class _Pooled:
+    """A pool worker: one copy of every pooled partition not yet done, fed one committed entry at a time."""
+
+    def __init__(self, store: RunStore, job: Job) -> None:
+        self.store, self.job = store, job
+        self.pending: list[Output] = []
+
+    def run(self, ordinal: int | None) -> None:
+        """Join the run (as pool worker ``ordinal``, or the next) and work until its pools are done.
+
+        A worker that cannot load the workflow fails here, before joining: the run goes on without it.
+        """
+        store, worker = self.store, start_worker(self.job.settings)
+        joined = store.join(len(self.job.pooled), ordinal)
+        if joined is None:
+            return  # every pool of the run is done: nothing to join
+        self.ordinal, finished = joined
+        self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
+        self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
+        try:
+            self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
+            self.host = worker.host([(p, self.ordinal) for p in self.active.values()], self.transport, self.number)
+            self.host.start()
+            self.transport.flush()  # what preprocess wrote belongs to no entry: it goes now, unfenced
+            if self.pending:
+                store.send(self.pending)
+                self.pending.clear()
+            self._serve()
+            store.send([store.output(store.driver, [(DONE, self.number, {})])])  # counts went with each commit
+        except KeyboardInterrupt:  # Ctrl-C on a worker started by hand (local workers ignore it): leave the run
+            self._leave()
+            raise
+        except BaseException as error:
+            store.send([store.output(store.driver, [(FAILED, self.number, portable_error(error, "redis"))])])
+
+    def _serve(self) -> None:
+        control = self.store.control(self.ordinal)
+        while self.active:
+            streams = {**dict.fromkeys(self.active, b">"), control: b">"}  # a pool's items before the word it is done
+            found = self.store.take(streams, self.job.options.block_ms, self.consumer)
+            if not found:
+                found = self._reclaim()
+            for stream, entries in found:
+                for entry, fields in entries:
+                    if stream == control and b"retire" in fields:  # the driver has more workers than work
+                        self._finish(list(self.active.values()), entry)
+                    elif stream == control:  # the pool is done
+                        self._finish([int(fields[b"finish"])], entry)
+                    else:
+                        self._process(stream, entry, fields)
+            self.host.tick()
+
+    def _reclaim(self) -> Entries:
+        """Take entries another worker has held for ``claim_ms`` without committing (it may be gone)."""
+        found = []
+        for stream in self.active:
+            entries = self.store.reclaim(stream, self.consumer, self.job.options.claim_ms)
+            if entries:
+                found.append((stream, entries))
+        return found
+
+    def _process(self, stream: bytes, entry: bytes, fields: dict[bytes, bytes]) -> None:
+        partition, host = self.active[stream], self.host
+        before = host.counts()
+        for kind, edge_index, _, item in self.store.read(stream, fields):
+            if kind == ITEM:
+                host.receiver(edge_index, self.ordinal)(item)
+        counted = {pe: count - before[pe] for pe, count in host.counts().items() if count != before[pe]}
+        self.transport.to_driver.put((COUNTED, counted))
+        self._commit(stream, entry, f"done:{partition}")
+
+    def _finish(self, partitions: list[int], entry: bytes) -> None:
+        """Run postprocess on this worker's copies of ``partitions``, commit what they wrote, and leave their pools."""
+        for instance in self.host.order:
+            if self.host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
+                instance.finish()
+        for partition in partitions:
+            self.transport.to_driver.put((FINISHED, self.number, partition))
+            del self.active[self.store.pool(partition)]
+        self._commit(self.store.control(self.ordinal), entry, "")
+
+    def _leave(self) -> None:
+        """Put back the entries this worker holds, uncommitted, and tell the driver it has gone."""
+        self.store.leave(self.ordinal)  # told nothing more, then nothing held
+        for stream in self.active:
+            self.store.requeue(stream, self.consumer)
+        gone = [(FINISHED, self.number, partition) for partition in self.active.values()]
+        self.store.send([self.store.output(self.store.driver, [*gone, (DONE, self.number, {})])])
+
+    def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
+        self.transport.flush()
+        # False: another worker reclaimed the entry and commits its outputs; ours are dropped unsent.
+        self.store.commit(stream, entry, self.consumer, done, self.pending)
+        self.pending.clear()

@@ -1,0 +1,18 @@
+"""The whole conformance suite against a real redis-server the backend starts, pinned and pooled workers alike."""
+
+from d4py.testing.contract import BackendContract
+
+
+class TestRedis(BackendContract):
+    backend = "redis"
+    processes = 6
+
+
+class TestRedisNoBudget(BackendContract):
+    backend = "redis"
+    options = ("batch_items=7",)  # many small entries: many commits, shared among the pool
+
+
+class TestRedisBackPressure(BackendContract):
+    backend = "redis"
+    options = ("pool_entries=2", "batch_items=16", "pool_workers=1")  # producers wait for one pool worker
