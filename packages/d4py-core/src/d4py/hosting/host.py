@@ -81,8 +81,8 @@ class HostTransport:
         self.to_driver.put((REPORT, info.pe_id, info.index, info.instances, final, reports))
 
     def flush(self) -> None:
-        """Send every queued batch; the driver's last, after what it may depend on."""
-        for outbox in reversed(self.outboxes):
+        """Send every queued batch; the driver's last, after what it may depend on (``outboxes`` ends with it)."""
+        for outbox in self.outboxes:
             outbox.flush()
 
     def _outbox(self, pe_id: str, index: int) -> Outbox:
