@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 __all__ = ["SAMPLE_SECONDS", "Activity", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
 
-SAMPLE_SECONDS = 0.005  # how often a Sampler looks at what the instances' thread is running
+SAMPLE_SECONDS = 0.02  # how often a Sampler looks at what the instances' thread is running
 
 
 class Tally:
@@ -147,8 +147,9 @@ class Sampler:
     wrapped by :meth:`sending` waits, as ``busy`` otherwise. Fused PEs call
     each other directly, so the innermost one is the one running. A look
     costs a few microseconds on another thread, whatever the item rate: this
-    is what lets observation stay on. The time is statistical, exact over
-    many looks; a call shorter than a look may go unseen.
+    is what lets observation stay on (every 5 ms, looks cost xcorr on multi 7%
+    of its run; every 20 ms, about 2%). The time is statistical, exact over
+    many looks; a run shorter than a few looks may show none.
     """
 
     _METHODS = ("process", "_process", "preprocess", "_preprocess", "postprocess", "_postprocess")
@@ -157,7 +158,7 @@ class Sampler:
         self.seconds = seconds
         self.sends = 0  # sends under way on the watched thread
         self._watched: dict[int, weakref.ref[Activity]] = {}  # id(pe) -> its instance's activity
-        self._codes: set[Any] = set()
+        self._codes: dict[Any, set[int]] = {}  # a PE method's code -> the watched PEs whose class has it
         self._times: dict[int, list[float]] = {}  # id(activity) -> [busy, blocked] not yet drained
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -172,7 +173,7 @@ class Sampler:
                 function = kind.__dict__.get(name)
                 code = getattr(function, "__code__", None)
                 if code is not None:
-                    self._codes.add(code)
+                    self._codes.setdefault(code, set()).add(id(pe))
         with self._lock:
             self._watched[id(pe)] = weakref.ref(activity)
             self._times[id(activity)] = [0.0, 0.0]
@@ -196,6 +197,8 @@ class Sampler:
         with self._lock:
             self._watched.pop(id(pe), None)
             self._times.pop(id(activity), None)
+            for owners in self._codes.values():
+                owners.discard(id(pe))
             if not self._watched:
                 self._stop.set()
 
@@ -238,8 +241,11 @@ class Sampler:
     def _owner(self, frame: Any) -> list[float] | None:
         codes, watched = self._codes, self._watched
         while frame is not None:
-            if frame.f_code in codes:
-                ref = watched.get(id(frame.f_locals.get("self")))
+            owners = codes.get(frame.f_code)
+            if owners:
+                # One watched PE with this method: it. Several (instances of one class): the frame's ``self``.
+                owner = next(iter(owners)) if len(owners) == 1 else id(frame.f_locals.get("self"))
+                ref = watched.get(owner)
                 activity = ref() if ref is not None else None
                 if activity is not None:
                     return self._times.get(id(activity))

@@ -1,9 +1,11 @@
 """A run's records saved while it runs, from a thread of its own, so that saving never holds the run up.
 
-The thread opens the run's target (a store or a collector), saves the
-record as the run starts, again when reports have changed it (at most
-every ``LIVE_SECONDS``, or ten times as long as the last save took, for
-runs whose record has grown large), and the final record at the end. A
+The thread opens the run's target (a store or a collector) once the run
+has gone on for ``LIVE_SECONDS``, saves the record then, again when reports
+have changed it (at most every ``LIVE_SECONDS``, or ten times as long as the
+last save took, for runs whose record has grown large), and the final
+record at the end. A shorter run is saved once, at its end: opening and
+writing a store while it runs would cost it more than it is worth. A
 target that fails is given up for the local SQLite store, with one warning:
 the run's later records, its final one included, are kept there.
 """
@@ -80,6 +82,10 @@ class Publisher:
                 _close(local)
 
     def _publish(self) -> None:
+        first = time.monotonic() + LIVE_SECONDS
+        with self.condition:
+            while self.final is None and time.monotonic() < first:
+                self.condition.wait(first - time.monotonic())
         target = self._open()
         saved_at = interval = 0.0
         while target is not None:
