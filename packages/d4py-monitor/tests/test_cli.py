@@ -166,5 +166,5 @@ def test_a_collector_cannot_listen_on_a_port_in_use(cli, key):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         done = cli("monitor", "collect", "--listen", f"tcp://127.0.0.1:{taken.getsockname()[1]}")
-    assert done.returncode == 1 and done.stderr.startswith("error: cannot listen on tcp://127.0.0.1:")
+    assert done.returncode == 2 and done.stderr.startswith("error: cannot listen on tcp://127.0.0.1:")
     assert "Address already in use" in done.stderr

@@ -217,3 +217,36 @@ def test_serve_with_collect_shows_a_run_that_another_machine_sent(page, key, hom
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+@pytest.mark.parametrize(("option", "value"), [("--port", "99999"), ("--port", "-1"), ("--host", "")])
+def test_a_port_out_of_range_or_an_empty_host_is_a_usage_error(cli, option, value):
+    done = cli("monitor", "serve", option, value)
+    assert done.returncode == 2 and f"argument {option}:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_never_shows_the_password_of_its_store(home):
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "d4py",
+            "monitor",
+            "serve",
+            "--port",
+            "0",
+            "--store",
+            "mongodb://u:pw5ecret@127.0.0.1:1/x",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert "serving http://127.0.0.1:" in first and "mongodb://***@127.0.0.1:1/x" in first
+        assert "pw5ecret" not in first
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

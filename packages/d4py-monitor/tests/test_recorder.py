@@ -100,7 +100,7 @@ def test_an_interrupted_run_is_recorded_as_such(recorded):
     with pytest.raises(KeyboardInterrupt):
         d4py.run(graph)
     (run,) = recorded()
-    assert run.status == "interrupted" and run.error == {"type": "KeyboardInterrupt", "message": ""}
+    assert run.status == "interrupted" and run.error == {"type": "KeyboardInterrupt", "message": "interrupted (Ctrl-C)"}
 
 
 def test_options_are_recorded_with_the_budget(recorded):

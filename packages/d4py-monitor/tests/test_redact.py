@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from d4py_monitor.redact import REDACTED, redact
+from d4py_monitor.redact import REDACTED, redact, redact_url
 
 
 def test_secret_looking_keys_are_redacted_and_others_kept():
@@ -31,3 +31,11 @@ def test_unset_secrets_stay_unset_and_nested_values_are_redacted():
         "hosts": ["ftp://***@x", "y"],
         "extra": {"secret": REDACTED},
     }
+
+
+def test_urls_not_quite_right_and_secret_parameters_are_hidden():
+    assert redact_url("mongodb//u:pw13@db/x") == "***@db/x"  # a typo in the scheme hides no less
+    assert redact_url("mongodb:/u:pw14@db/x") == "***@db/x"
+    hidden = redact_url("mongodb://db:27017/x?tlsCertificateKeyFilePassword=pw3&w=1")
+    assert hidden == "mongodb://db:27017/x?tlsCertificateKeyFilePassword=***&w=1"
+    assert redact_url("sqlite:///data/runs.sqlite") == "sqlite:///data/runs.sqlite"

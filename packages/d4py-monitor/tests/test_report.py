@@ -43,6 +43,7 @@ def test_the_report_of_a_real_run_opens_offline_and_shows_it(cli, page, tmp_path
     assert blocked == []  # it asked for nothing: scripts, styles and data are in the file
     text = report.read_text()
     assert "/static/" not in text and "<script src" not in text and '<link rel="stylesheet"' not in text
+    assert 'href="/"' not in text  # no link back to a runs list a file opened on its own does not have
 
 
 def test_the_report_of_a_failed_run_shows_its_error_and_keeps_markup_as_text(cli, page, tmp_path, save_run, markup):

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from d4py import UsageError
 from d4py_monitor.record import RunRecord
 from d4py_monitor.store import Store, StoreError
 from d4py_monitor.wire import INSTALL, BadMessage, monitor_key, verify
@@ -68,7 +69,8 @@ class Collector:
         except zmq.ZMQError as error:
             receiver.close()
             control.close()
-            raise StoreError(f"cannot listen on {self.address}: {error}") from None
+            # An address this machine cannot listen on (in use, not its own) is the user's to change: exit 2.
+            raise UsageError(f"cannot listen on {self.address}: {error}; give another address or port") from None
         bound = receiver.getsockopt(zmq.LAST_ENDPOINT)
         assert isinstance(bound, bytes)
         self.thread = threading.Thread(target=self._receive, args=(receiver, control), name="d4py-monitor collector")

@@ -204,7 +204,8 @@ def add_traffic(
 
 def describe_error(error: BaseException) -> dict[str, Any]:
     """What a record keeps of a run's error: for a PE that failed, which one, on what, and its traceback."""
-    described: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    message = str(error) or ("interrupted (Ctrl-C)" if isinstance(error, KeyboardInterrupt) else "")
+    described: dict[str, Any] = {"type": type(error).__name__, "message": message}
     if isinstance(error, PEFailure):
         described.update(
             pe=error.pe_id,

@@ -12,6 +12,7 @@ REDACTED = "***"
 _SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|credential|api_?key|private_?key|auth", re.IGNORECASE)
 # Up to the last "@" of the authority: a password with an unescaped "@" in it is hidden whole.
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#\s]*@", re.IGNORECASE)
+_PARAMETER = re.compile(r"(?P<name>[?&;][^=&#;]*)=(?P<value>[^&#;]*)")
 
 
 def redact(options: dict[str, Any]) -> dict[str, Any]:
@@ -20,11 +21,21 @@ def redact(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_url(url: str) -> str:
-    """``url`` as messages may show it: without what comes before its last ``@`` (user and password)."""
+    """``url`` as messages may show it: without what comes before its last ``@`` (user and password), and
+    with the values of secret-looking query parameters (``tlsCertificateKeyFilePassword=...``) hidden.
+
+    A string that is not quite a URL (``mongodb//user:pw@host``) loses all it has before its last ``@``.
+    """
     scheme, separator, rest = url.partition("://")
-    if not separator or "@" not in rest:
-        return _USERINFO.sub(rf"\g<scheme>{REDACTED}@", url)
-    return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2]}"
+    if "@" in rest if separator else "@" in url:
+        url = (
+            f"{scheme}://{REDACTED}@{rest.rpartition('@')[2]}" if separator else f"{REDACTED}@{url.rpartition('@')[2]}"
+        )
+    return _PARAMETER.sub(_hide_parameter, url)
+
+
+def _hide_parameter(match: re.Match[str]) -> str:
+    return f"{match['name']}={REDACTED}" if _SECRET_KEY.search(match["name"]) else match[0]
 
 
 def scrub(text: str, url: str) -> str:
@@ -32,7 +43,9 @@ def scrub(text: str, url: str) -> str:
     rest = url.partition("://")[2]
     userinfo = rest.rpartition("@")[0] if "@" in rest else ""
     password = userinfo.partition(":")[2]
-    for secret in sorted({userinfo, unquote(userinfo), password, unquote(password)} - {""}, key=len, reverse=True):
+    secrets = {userinfo, unquote(userinfo), password, unquote(password)}
+    secrets |= {m["value"] for m in _PARAMETER.finditer(url) if _SECRET_KEY.search(m["name"])}
+    for secret in sorted(secrets - {""}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return _USERINFO.sub(rf"\g<scheme>{REDACTED}@", text)
 

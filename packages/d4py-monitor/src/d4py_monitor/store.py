@@ -130,6 +130,8 @@ def _sqlite_path(url: str) -> Path:
 
 def find_run(store: Store, reference: str) -> str:
     """The id ``reference`` means: ``last``, an id, or a prefix of exactly one id."""
+    if not reference.strip():
+        raise UnknownRun("give a run: its id, a prefix of exactly one id, or 'last'")
     if reference == LAST:
         newest = store.newest()
         if newest is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -272,6 +273,14 @@ def _run_plugins() -> PluginManager:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``d4py`` script: core's commands, or one an installed package adds."""
+    try:
+        _main(argv)
+    except BrokenPipeError:  # what reads the output has gone (d4py runs list | head): stop without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-") and argv[0] not in CORE_COMMANDS:
         entry = plugin_commands().get(argv[0])

@@ -17,6 +17,7 @@ from typing import Any
 from d4py import UsageError
 from d4py_monitor.cli import RUN_HELP, readable_store, required_store
 from d4py_monitor.dashboard.pages import run_page
+from d4py_monitor.redact import redact_url
 from d4py_monitor.store import STORE_VARIABLE, default_location, find_run, open_store
 
 __all__ = ["configure_dashboard"]
@@ -35,10 +36,15 @@ def configure_dashboard(commands: Any) -> None:
     )
     summary = "Serve the dashboard: the runs, each run's graph, layout, timeline and matrix, live."
     serve = commands.add_parser("serve", help=summary, description=summary, parents=[store])
-    serve.add_argument("--host", default="127.0.0.1", help="The address to listen on (default: %(default)s).")
+    serve.add_argument(
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="The address to listen on (default: %(default)s; 0.0.0.0 for every interface: it has no login).",
+    )
     serve.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
         help="The port to listen on; 0 picks a free one (default: %(default)s).",
     )
@@ -58,10 +64,26 @@ def configure_dashboard(commands: Any) -> None:
     report.set_defaults(handler=write_report)
 
 
+def _host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give an address (127.0.0.1, or 0.0.0.0 for every interface), not nothing")
+    return text
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 0 to 65535 (0 picks a free one)")
+    return port
+
+
 def serve_dashboard(args: argparse.Namespace) -> int:
     from d4py_monitor.dashboard.server import DashboardServer
 
-    location = args.store or str(default_location())
+    location = redact_url(args.store) if args.store else str(default_location())
     try:
         server = DashboardServer(args.host, args.port, partial(readable_store, args.store), location)
     except OSError as error:

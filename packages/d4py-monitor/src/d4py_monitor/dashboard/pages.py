@@ -51,6 +51,8 @@ def page(name: str, data: Any = None, inline: bool = False) -> str:
     text = asset(name)
     for mark, value in (("style", style), ("data", block), ("scripts", scripts)):
         text = text.replace(f"<!--d4py:{mark}-->", value)
+    if inline:  # a file opened on its own has no runs list to go back to
+        text = text.replace('<a class="home" href="/">d4py runs</a>', '<span class="home">d4py run report</span>')
     return text
 
 
