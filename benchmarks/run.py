@@ -1,6 +1,6 @@
 """Run the benchmarks side by side with their anchors and print the results as Markdown.
 
-    python benchmarks/run.py [simple] [multi] [mpi] [spark] [seismo] [whole] [transfer] [monitor] [--repeat R]
+    python benchmarks/run.py [simple] [multi] [mpi] [spark] [seismo] [whole] [transfer] [monitor] [redis] [--repeat R]
 
 Anchors: a plain Python loop doing the same work, and dispel4py 1.2.1,
 installed from PyPI into benchmarks/.venvs/ on first use. With no section
@@ -27,6 +27,7 @@ SECTIONS = {
     "whole": "whole_bench",
     "transfer": "transfer_bench",
     "monitor": "monitor_bench",
+    "redis": "redis_bench",
 }
 
 
