@@ -19,8 +19,11 @@ PIPELINE_ITEMS = 200_000
 
 # (label, workload, arguments shared by both backends, environment)
 CASES = [
-    ("pipeline 200k ints, -n 2", "pipeline.py", ["-n", "2"], {"BENCH_ITEMS": str(PIPELINE_ITEMS)}),
-    ("pipeline 200k ints, -n 4", "pipeline.py", ["-n", "4"], {"BENCH_ITEMS": str(PIPELINE_ITEMS)}),
+    ("pipeline 200k ints, fused, -n 2", "pipeline.py", ["-n", "2"], {"BENCH_ITEMS": str(PIPELINE_ITEMS)}),
+    ("pipeline 200k ints, fused, -n 4", "pipeline.py", ["-n", "4"], {"BENCH_ITEMS": str(PIPELINE_ITEMS)}),
+    # One partition per PE: every item crosses between processes (on redis, through its streams).
+    ("pipeline 200k ints, one partition per PE, -n 2", "pipeline.py", ["-n", "2"], {"BENCH_SPLIT": "1"}),
+    ("pipeline 200k ints, one partition per PE, -n 4", "pipeline.py", ["-n", "4"], {"BENCH_SPLIT": "1"}),
     ("word count 20k lines, -n 4", "wordcount.py", ["-n", "4"], {}),
     ("xcorr, pair-ownership design, 100 stations", "xcorr.py", [], {"BENCH_STATIONS": "100"}),
 ]
