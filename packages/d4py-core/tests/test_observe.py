@@ -107,3 +107,25 @@ def test_an_observed_pe_that_fails_shows_its_own_code_first():
             raise AssertionError("the run did not fail")
         assert frames[0] == "Traceback (most recent call last):"
         assert "testing/pes.py" in frames[1] and "_process" in frames[1]  # no frame of d4py's own before it
+
+
+class _FailsAtTheEnd(Summary):
+    def _postprocess(self) -> None:
+        raise RuntimeError("cannot summarise")
+
+
+def test_a_run_that_fails_in_postprocess_still_gives_every_observer_its_last_batch():
+    from d4py import PEFailure
+
+    graph = WorkflowGraph()
+    source, total = Numbers(5), _FailsAtTheEnd(grouping="global")
+    graph.connect(source, "output", total, "input")
+    watch = InstanceWatch()
+    try:
+        run(graph, plugins=[watch])
+    except PEFailure as failure:
+        assert failure.stage == "postprocess"
+    else:
+        raise AssertionError("the run did not fail")
+    reads = {report.pe_id: dict(report.reads) for report in watch.reports}
+    assert reads == {source.id: {"": 1}, total.id: {"input": 5}}  # the writer's report too, whose end it was

@@ -16,6 +16,7 @@ that asks for the items written (lineage) adds work per item.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import time
@@ -158,7 +159,8 @@ class Sampler:
         self.seconds = seconds
         self.sends = 0  # sends under way on the watched thread
         self._watched: dict[int, weakref.ref[Activity]] = {}  # id(pe) -> its instance's activity
-        self._codes: dict[Any, set[int]] = {}  # a PE method's code -> the watched PEs whose class has it
+        self._codes: dict[Any, set[int]] = {}  # a PE method's code -> the PEs here whose class has it
+        self._known: set[int] = set()  # id() of every PE here, watched or not
         self._times: dict[int, list[float]] = {}  # id(activity) -> [busy, blocked] not yet drained
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -166,14 +168,21 @@ class Sampler:
         self._last = 0.0  # when the last look was
         self._stop = threading.Event()
 
-    def watch(self, pe: Any, activity: Activity) -> None:
-        """Charge the time ``pe``'s methods run to ``activity``; starts sampling the calling thread."""
+    def know(self, pe: Any) -> None:
+        """Note ``pe``, watched or not: time in its methods is its own, never its caller's."""
+        self._known.add(id(pe))
         for kind in type(pe).__mro__:
             for name in self._METHODS:
                 function = kind.__dict__.get(name)
-                code = getattr(function, "__code__", None)
-                if code is not None:
-                    self._codes.setdefault(code, set()).add(id(pe))
+                if not callable(function):
+                    continue
+                for code in {getattr(function, "__code__", None), getattr(inspect.unwrap(function), "__code__", None)}:
+                    if code is not None:  # a decorated method: the wrapper's code, and the method's own
+                        self._codes.setdefault(code, set()).add(id(pe))
+
+    def watch(self, pe: Any, activity: Activity) -> None:
+        """Charge the time ``pe``'s methods run to ``activity``; starts sampling the calling thread."""
+        self.know(pe)
         with self._lock:
             self._watched[id(pe)] = weakref.ref(activity)
             self._times[id(activity)] = [0.0, 0.0]
@@ -197,8 +206,6 @@ class Sampler:
         with self._lock:
             self._watched.pop(id(pe), None)
             self._times.pop(id(activity), None)
-            for owners in self._codes.values():
-                owners.discard(id(pe))
             if not self._watched:
                 self._stop.set()
 
@@ -243,11 +250,14 @@ class Sampler:
         while frame is not None:
             owners = codes.get(frame.f_code)
             if owners:
-                # One watched PE with this method: it. Several (instances of one class): the frame's ``self``.
+                # One PE of this process has this method: it. Several (one class's instances, a shared base
+                # method, a decorator's wrapper): the frame's ``self``, if it has one that is a PE known here.
                 owner = next(iter(owners)) if len(owners) == 1 else id(frame.f_locals.get("self"))
-                ref = watched.get(owner)
-                activity = ref() if ref is not None else None
-                if activity is not None:
-                    return self._times.get(id(activity))
+                if owner in watched:
+                    ref = watched[owner]
+                    activity = ref()
+                    return self._times.get(id(activity)) if activity is not None else None
+                if owner in self._known:
+                    return None  # a PE nobody watches: its time is nobody's, not its caller's
             frame = frame.f_back
         return None

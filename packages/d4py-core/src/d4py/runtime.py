@@ -113,8 +113,10 @@ class Instance:
         self.observers = observers or []
         self.activity = Activity() if self.observers else None
         self._sampler = sampler if self.activity is not None else None
-        if self._sampler is not None and self.activity is not None:
-            self._sampler.watch(pe, self.activity)
+        if sampler is not None and self.activity is not None:
+            sampler.watch(pe, self.activity)
+        elif sampler is not None:
+            sampler.know(pe)
         # The direct path skips the inputs dict and the returned mapping: the hot path of most pipelines.
         self._direct = _has_direct_path(pe) and not wrappers and not plan.check_types
         self._received: list[tuple[str, Tally]] = []  # one tally per receiver handed out, with its port
@@ -127,6 +129,7 @@ class Instance:
         # Group keys counted per (output, destination PE, its input): counts, the key -> instance memo, instances.
         self._keys: dict[tuple[str, str, str], tuple[dict[Any, int], dict[Any, int], int]] = {}
         self._seen: dict[Any, int] = {}  # what observers were handed already, per counter
+        self.reported_final = False  # whether the observers have had their last batch
 
     @property
     def count(self) -> int:
@@ -216,13 +219,20 @@ class Instance:
         for edge, target in self.plan.sent_ends(self.pe_id, self.index):
             self.transport.end(edge, target, self.index)
         self.observe(final=True)
-        if self._sampler is not None and self.activity is not None:
-            self._sampler.forget(self.pe, self.activity)
+
+    def give_up(self) -> None:
+        """Give the observers their last batch, if they have not had it: the run has failed."""
+        if self.activity is not None and not self.reported_final:
+            self.observe(final=True)
 
     def observe(self, final: bool = False) -> None:
         """Hand the activity since the last call to the observers, and their reports to the transport."""
         if self.activity is None:
             return
+        if final:
+            self.reported_final = True
+            if self._sampler is not None:
+                self._sampler.forget(self.pe, self.activity)
         self._gather(self.activity)
         activity = self.activity.take()
         reports = []

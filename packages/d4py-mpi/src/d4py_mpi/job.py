@@ -122,8 +122,11 @@ def _serve(rank: int, channel: Channel, worker: Worker, job: Job) -> None:
         channel.send(COORDINATOR, [host.done()])
         channel.drain()
     except BaseException as error:  # every failure, even SystemExit, must reach rank 0
-        last = host.last_messages() if host is not None else []
-        channel.send(COORDINATOR, [*last, (FAILED, rank, portable_error(error, "mpi"))])
+        failed = (FAILED, rank, portable_error(error, "mpi"))
+        try:  # the failure goes with its instances' last reports, or alone if those cannot be sent
+            channel.send(COORDINATOR, [*(host.last_messages() if host is not None else []), failed])
+        except Exception:
+            channel.send(COORDINATOR, [failed])
         pause = Pause()
         while True:  # rank 0 ends the job; this rank must not finalize MPI on its own
             pause.wait()

@@ -102,8 +102,11 @@ def run_worker(spec: WorkerSpec) -> None:
             transport.flush()
             spec.driver.send([(FINISHED, spec.number), host.done()])
     except BaseException as error:  # every failure, even SystemExit, must reach the driver
-        last = host.last_messages() if host is not None else []
-        spec.driver.send([*last, (FAILED, spec.number, portable_error(error, "multi"))])
+        failed = (FAILED, spec.number, portable_error(error, "multi"))
+        try:  # the failure goes with its instances' last reports, or alone if those cannot be sent
+            spec.driver.send([*(host.last_messages() if host is not None else []), failed])
+        except Exception:
+            spec.driver.send([failed])
 
 
 def _run(spec: WorkerSpec, host: ProcessHost) -> None:

@@ -73,8 +73,11 @@ class _Pinned:
             transport.flush()
             store.send([store.output(store.driver, [host.done()])])
         except BaseException as error:  # every failure, even SystemExit, must reach the driver
-            last = host.last_messages() if host is not None else []
-            store.send([store.output(store.driver, [*last, (FAILED, number, portable_error(error, "redis"))])])
+            failed = (FAILED, number, portable_error(error, "redis"))
+            try:  # the failure goes with its instances' last reports, or alone if those cannot be sent
+                store.send([store.output(store.driver, [*(host.last_messages() if host is not None else []), failed])])
+            except Exception:
+                store.send([store.output(store.driver, [failed])])
 
     def _serve(self, host: ProcessHost) -> None:
         inbox, last, client = self.store.inbox(self.number), b"0-0", self.store.client

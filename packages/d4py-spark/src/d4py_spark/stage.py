@@ -28,6 +28,7 @@ from d4py.hosting import (
     Batch,
     HostTransport,
     Outbox,
+    ProcessHost,
     SentBuffers,
     WorkerSettings,
     portable_error,
@@ -50,6 +51,7 @@ def run_instance(
     """Run instance ``index`` of ``partition`` on ``inputs``, (index, (edge, item)) pairs; yield its records."""
     records: list[Record] = []
     printed, logged = io.StringIO(), io.StringIO()
+    host: ProcessHost | None = None
     try:
         # What the PEs print and log comes back as a record: Spark's Python workers' own output is lost.
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(logged):
@@ -66,6 +68,8 @@ def run_instance(
             transport.flush()
         ending = host.done()
     except BaseException as error:  # reported as a record, so the driver can name the PE and item
+        if host is not None:  # its observers' last reports, and no sampler left in a Python worker Spark reuses
+            records.extend(host.last_messages())
         ending = (FAILED, index, portable_error(error, "spark"))
     if printed.tell() or logged.tell():
         records.append((PRINTED, printed.getvalue(), logged.getvalue()))  # before the failure it may explain

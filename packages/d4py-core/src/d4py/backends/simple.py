@@ -58,24 +58,23 @@ class SimpleBackend(Backend):
         transport = _DirectTransport(OutputCollector(plan), hooks)
         sampler = Sampler()
         order: list[Instance] = []
-        for pe_id, node in plan.nodes.items():
-            for index, pe in enumerate(instantiate(node.pe, node.instances)):
-                info = InstanceInfo(pe_id, index, node.instances)
-                wrappers, observers = hooks.wrappers(pe, info), hooks.observers(pe, info)
-                instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, sampler)
-                transport.instances[(pe_id, index)] = instance
-                order.append(instance)
-        hooks.count_with(lambda: _counts(plan, order))
         try:
+            for pe_id, node in plan.nodes.items():
+                for index, pe in enumerate(instantiate(node.pe, node.instances)):
+                    info = InstanceInfo(pe_id, index, node.instances)
+                    wrappers, observers = hooks.wrappers(pe, info), hooks.observers(pe, info)
+                    instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, sampler)
+                    transport.instances[(pe_id, index)] = instance
+                    order.append(instance)
+            hooks.count_with(lambda: _counts(plan, order))
             self._stream(plan, transport, order)
         except BaseException:
             for instance in order:  # a failed run keeps what its instances did
-                if instance.observers and not instance.finished:
-                    with suppress(Exception):
-                        instance.observe(final=True)
+                with suppress(Exception):
+                    instance.give_up()
             raise
         finally:
-            sampler.stop()  # it ends with the last observed instance, unless the run failed
+            sampler.stop()  # it ends with the last observed instance, unless the run failed or never began
         return RunResult(transport.collector.result(), _counts(plan, order), time.perf_counter() - started, self.name)
 
     @staticmethod

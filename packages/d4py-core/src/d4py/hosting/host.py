@@ -116,7 +116,7 @@ class ProcessHost:
     ) -> None:
         self.plan, self.slots, self.transport, self.worker = plan, slots, transport, worker
         self.order: list[Instance] = []
-        sampler = Sampler()
+        sampler = self.sampler = Sampler()
         for partition, index in slots:
             for pe_id in plan.partitions[partition]:
                 node = plan.nodes[pe_id]
@@ -230,12 +230,16 @@ class ProcessHost:
         these ahead of its FAILED message.
         """
         for instance in self.observed:
-            if not instance.finished:
-                with suppress(Exception):  # the failure is what the driver must hear of, not this
-                    instance.observe(final=True)
+            with suppress(Exception):  # the failure is what the driver must hear of, not this
+                instance.give_up()
+        self.stop_sampling()
         outbox = self.transport.to_driver
         messages, outbox.batch, outbox.size = outbox.batch, [], 0
         return messages
+
+    def stop_sampling(self) -> None:
+        """Stop this process's sampler thread now (it stops by itself once every observed instance has finished)."""
+        self.sampler.stop()
 
     def counts(self) -> dict[str, int]:
         """Items processed so far per PE, over this process's instances."""
