@@ -145,3 +145,11 @@ def test_arrays_written_once_are_never_kept_by_the_destination():
         link.write(np.full(SPECTRUM, float(n)))
     assert link.carried == [SPECTRUM * 8] * 20 and link.received.kept == {}
     assert [float(item[0]) for item in link.items] == [float(n) for n in range(20)]
+
+
+def test_a_frame_of_another_layout_is_refused_with_a_reason():
+    frame, raws = encode([(ITEM, 0, 0, "an item")])
+    assert decode(frame, [bytearray(raw) for raw in raws]) == [(ITEM, 0, 0, "an item")]
+    older = b"\x00" * 3 + frame[3:]  # as a frame without the version mark would start
+    with pytest.raises(ValueError, match="not a d4py batch frame of version"):
+        decode(older, [])

@@ -21,7 +21,9 @@ from d4py.hosting.repeats import INLINE, REPEAT, ReceivedBuffers, SentBuffers
 
 __all__ = ["buffer_sizes", "decode", "encode"]
 
-_HEAD = struct.Struct("!QdII")  # sender token, when the batch was begun, buffers, forgotten keys
+FRAME_VERSION = 2  # 2: the head says when the batch was begun
+_MAGIC = b"D4" + bytes([FRAME_VERSION])
+_HEAD = struct.Struct("!3sQdII")  # magic and version, sender token, when the batch was begun, buffers, forgotten keys
 _SLOT = struct.Struct("!BQQ")  # how the buffer travels, its key, its size
 _KEY = struct.Struct("!Q")
 
@@ -39,14 +41,16 @@ def encode(batch: Batch, sent: SentBuffers | None = None) -> tuple[bytes, list[m
             raws.append(raw)
     forgotten = sent.forgotten if sent is not None else []
     token, queued = (sent.token, sent.queued) if sent is not None else (0, 0.0)
-    head = _HEAD.pack(token, queued, len(slots), len(forgotten))
+    head = _HEAD.pack(_MAGIC, token, queued, len(slots), len(forgotten))
     frame = b"".join([head, *slots, *(_KEY.pack(key) for key in forgotten), payload])
     forgotten.clear()
     return frame, raws
 
 
 def _read_slots(frame: bytes | bytearray | memoryview) -> tuple[int, list[tuple[int, int, int]], list[int], int]:
-    token, _, count, forgets = _HEAD.unpack_from(frame)
+    magic, token, _, count, forgets = _HEAD.unpack_from(frame)
+    if magic != _MAGIC:
+        raise ValueError(f"not a d4py batch frame of version {FRAME_VERSION}: written by another d4py release?")
     at = _HEAD.size
     slots = [_SLOT.unpack_from(frame, at + n * _SLOT.size) for n in range(count)]
     at += count * _SLOT.size
@@ -80,7 +84,7 @@ def decode(
         else:
             items.append(received.keep(token, key, next(following)))
     if received is not None:
-        received.queued = _HEAD.unpack_from(frame)[1]
+        received.queued = _HEAD.unpack_from(frame)[2]
         if forgotten:
             received.forget(token, forgotten)
     batch: Batch = pickle.loads(memoryview(frame)[start:], buffers=items)
