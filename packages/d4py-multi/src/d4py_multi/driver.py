@@ -18,7 +18,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from d4py import RunFailed, RunResult
-from d4py.hosting import RunCollector, worker_settings
+from d4py.hosting import RunCollector, stop_processes, worker_settings
 from d4py.plan import Plan, Slot, lay_out
 from d4py.runhooks import RunHooks
 from d4py_multi.mailbox import Mailbox
@@ -85,7 +85,7 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
                 supervisor.pools.start()
             supervisor.watch()
     finally:
-        _stop(processes)
+        stop_processes(processes)
         for box in [*mailboxes, driver, *controls, *(pool.queue for pool in pools.values())]:
             box.close()
     return supervisor.collector.result("multi", started)
@@ -178,15 +178,3 @@ def _exit_reason(process: BaseProcess) -> str:
     if code is not None and code < 0:
         return f"killed by {signal.Signals(-code).name}"
     return f"exit code {code} before reporting its end"
-
-
-def _stop(processes: list[BaseProcess]) -> None:
-    """Stop every worker still running and reap them all."""
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join()

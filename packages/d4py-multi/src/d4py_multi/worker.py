@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
@@ -17,6 +13,7 @@ from d4py.hosting import (
     Outbox,
     ProcessHost,
     WorkerSettings,
+    die_with_parent,
     portable_error,
     queued,
     start_worker,
@@ -83,9 +80,7 @@ class _PipeTransport(HostTransport):
 
 def run_worker(spec: WorkerSpec) -> None:
     """Entry point of a worker process."""
-    # Ctrl-C goes to the whole process group; the driver decides, and stops us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(spec.driver_pid)
+    die_with_parent(spec.driver_pid)
     limit_in_worker(spec.native_threads)  # before the plan brings the workflow's imports
     host: ProcessHost | None = None
     try:
@@ -148,14 +143,3 @@ def _run_pooled(spec: WorkerSpec, host: ProcessHost, transport: _PipeTransport) 
                 transport.to_driver.put((POOL_IDLE, partition))
         host.tick()
     host.finish()
-
-
-def _die_with_parent(driver_pid: int) -> None:
-    """On Linux, have the kernel kill this worker if the driver dies, so none is orphaned."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != driver_pid:  # the driver died before prctl took effect
-            os._exit(1)

@@ -27,13 +27,12 @@ from multiprocessing.process import BaseProcess
 import redis
 
 from d4py import RunFailed, RunResult
-from d4py.hosting import END, Batch, Message, RunCollector, worker_settings
+from d4py.hosting import END, Batch, Message, RunCollector, stop_processes, worker_settings
 from d4py.plan import Plan
 from d4py.runhooks import RunHooks
 from d4py_redis.backend import RedisOptions
 from d4py_redis.job import COUNTED, FINISHED, POOL_END, Job, plan_job
 from d4py_redis.joining import join_file
-from d4py_redis.processes import stop
 from d4py_redis.server import private_server
 from d4py_redis.store import RunStore
 from d4py_redis.worker import connect, run_local
@@ -118,7 +117,7 @@ class _Driver:
         self.collector.expect(number)
 
     def stop(self) -> None:
-        stop(list(self.processes.values()))
+        stop_processes(list(self.processes.values()))
 
     def watch(self) -> None:
         for number in range(self.pinned):

@@ -1,14 +1,11 @@
-"""Processes this backend starts (the private server, local workers): tied to the driver, stopped by pid."""
+"""What this backend's processes call themselves in ps (core's d4py.hosting.children ties them to the driver)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sys
-from multiprocessing.process import BaseProcess
 
-__all__ = ["die_with_parent", "name_process", "stop"]
+__all__ = ["name_process"]
 
 
 def name_process(name: str) -> None:
@@ -18,30 +15,3 @@ def name_process(name: str) -> None:
 
         with contextlib.suppress(OSError):
             ctypes.CDLL(None, use_errno=True).prctl(15, name.encode()[:15])  # PR_SET_NAME
-
-
-def die_with_parent(driver: int | None = None) -> None:
-    """In a child: have the kernel kill it if the driver dies (Linux), and leave Ctrl-C to the driver.
-
-    ``driver``: the driver's pid, if the child should exit at once when the driver died before this took effect.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group: the driver decides, and stops us
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if driver is not None and os.getppid() != driver:
-        os._exit(1)
-
-
-def stop(processes: list[BaseProcess]) -> None:
-    """Stop every local worker still running (SIGTERM, then SIGKILL after five seconds) and reap them all."""
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join()

@@ -19,7 +19,7 @@ from pathlib import Path
 import redis
 
 from d4py import RunFailed
-from d4py_redis.processes import die_with_parent
+from d4py.hosting import die_with_parent
 
 __all__ = ["private_server"]
 

@@ -14,10 +14,19 @@ from __future__ import annotations
 
 import redis
 
-from d4py.hosting import DONE, FAILED, ITEM, ProcessHost, ReceivedBuffers, portable_error, start_worker
+from d4py.hosting import (
+    DONE,
+    FAILED,
+    ITEM,
+    ProcessHost,
+    ReceivedBuffers,
+    die_with_parent,
+    portable_error,
+    start_worker,
+)
 from d4py_redis.backend import MAX_BLOCK_MS
 from d4py_redis.job import COUNTED, FINISHED, Job
-from d4py_redis.processes import die_with_parent, name_process
+from d4py_redis.processes import name_process
 from d4py_redis.store import Entries, Output, RunStore
 from d4py_redis.transport import RedisTransport
 

@@ -17,12 +17,14 @@ else is here, shared by every such backend:
 - :mod:`~d4py.hosting.repeats`: :class:`SentBuffers` and :class:`ReceivedBuffers`, so a large
   array written again crosses to a destination once;
 - :mod:`~d4py.hosting.messages`: the message kinds;
-- :mod:`~d4py.hosting.collector`: the driver's :class:`RunCollector`.
+- :mod:`~d4py.hosting.collector`: the driver's :class:`RunCollector`;
+- :mod:`~d4py.hosting.children`: the processes a driver starts, tied to its life and stopped by pid.
 
 ``docs/plugins.md`` walks through a backend built from these names alone.
 """
 
 from d4py.backend import BatchOptions
+from d4py.hosting.children import die_with_parent, stop_processes
 from d4py.hosting.collector import OutputCollector, RunCollector
 from d4py.hosting.framing import buffer_sizes, decode, encode
 from d4py.hosting.host import HostTransport, ProcessHost, queued
@@ -73,10 +75,12 @@ __all__ = [
     "approximate_size",
     "buffer_sizes",
     "decode",
+    "die_with_parent",
     "encode",
     "keep_freed_memory",
     "portable_error",
     "queued",
     "start_worker",
+    "stop_processes",
     "worker_settings",
 ]
