@@ -83,7 +83,9 @@ class Backend(ABC):
     deadlock. ``fuses_chains`` is false for backends that give every PE a
     component of its own (Storm: one spout or bolt per PE, placed by the
     platform): their plans keep one-to-one chains apart, and only explicit
-    ``graph.partitions`` share a process.
+    ``graph.partitions`` share a process. ``traces_items`` says whether
+    items carry their lineage ids between processes (``Transport.deliver_traced``),
+    so that a traced run (provenance) can run.
     """
 
     name: ClassVar[str] = ""
@@ -92,6 +94,7 @@ class Backend(ABC):
     live_counts: ClassVar[bool] = True
     runs_partition_cycles: ClassVar[bool] = True
     fuses_chains: ClassVar[bool] = True
+    traces_items: ClassVar[bool] = True
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

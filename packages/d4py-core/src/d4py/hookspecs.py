@@ -47,6 +47,18 @@ def d4py_run_start(plan: Plan, backend: Backend, run: RunHooks) -> None:
 
 
 @hookspec
+def d4py_trace(plan: Plan) -> float | None:
+    """Return the share of lineage chains to trace in this run (1.0: every item), or None for no tracing.
+
+    Called once in the driving process after planning, before ``d4py_run_start``.
+    The run traces the largest share any plugin asks for: every item written
+    then carries an id, and observers that want items receive lineage records
+    (see :mod:`d4py.lineage`). A backend that cannot carry ids refuses such a
+    run before it starts.
+    """
+
+
+@hookspec
 def d4py_run_end(plan: Plan, backend: Backend, result: RunResult | None, error: BaseException | None) -> None:
     """Called once in the driving process when a run ends, with its result or its error."""
 

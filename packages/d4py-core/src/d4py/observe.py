@@ -23,7 +23,9 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+from d4py.lineage import Record
 
 __all__ = ["SAMPLE_SECONDS", "Activity", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
 
@@ -43,16 +45,17 @@ class Tally:
         self.items = self.bytes = 0
 
 
-_tallies: weakref.WeakKeyDictionary[Callable[[Any], None], Tally] = weakref.WeakKeyDictionary()
+_tallies: weakref.WeakKeyDictionary[Callable[..., None], Tally] = weakref.WeakKeyDictionary()
+SendT = TypeVar("SendT", bound=Callable[..., None])
 
 
-def tallied(send: Callable[[Any], None], tally: Tally) -> Callable[[Any], None]:
+def tallied(send: SendT, tally: Tally) -> SendT:
     """Remember that ``send`` counts what it takes in ``tally``; returns ``send``."""
     _tallies[send] = tally
     return send
 
 
-def tally_of(send: Callable[[Any], None]) -> Tally | None:
+def tally_of(send: Callable[..., None]) -> Tally | None:
     """The tally ``send`` counts in, if it has one."""
     return _tallies.get(send)
 
@@ -71,24 +74,26 @@ class Activity:
     holds samples, in seconds, of how long items waited between being queued
     in another process and being handed to this instance: one per batch that
     crossed (on backends that say when a batch was queued; wall clocks, so
-    across hosts it is as good as their clocks agree). ``written``
-    holds (port, item, read) for each item written, when an observer wants
-    items: ``read`` is how many items the instance had read when it wrote this
-    one (0 in ``preprocess``), so a written item can be traced to the input it
-    came from. Times are in seconds, sampled: ``busy`` running the PE's code
+    across hosts it is as good as their clocks agree). In a traced run
+    (:mod:`d4py.lineage`), when an observer wants items, ``written`` holds a
+    record ``(id, port, parents, item)`` per item written, run input read and
+    set of inputs derived from; ``failed``, if a call failed, the ids of its
+    inputs and what it was called with (the inputs mapping; None for
+    ``preprocess`` and ``postprocess``). Times are in seconds, sampled: ``busy`` running the PE's code
     (and what it calls), ``blocked`` sending to a full downstream, ``idle``
     waiting for input.
     """
 
     reads: dict[str, int] = field(default_factory=dict)
     writes: dict[str, int] = field(default_factory=dict)
-    written: list[tuple[str, Any, int]] = field(default_factory=list)
+    written: list[Record] = field(default_factory=list)
     busy: float = 0.0
     blocked: float = 0.0
     idle: float = 0.0
     sent: dict[tuple[str, str, int, str], tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple[str, str, int, str], dict[Any, int]] = field(default_factory=dict)
     latency: list[float] = field(default_factory=list)
+    failed: tuple[tuple[int, ...], Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.reads or self.writes or self.busy or self.blocked or self.idle)
@@ -105,6 +110,7 @@ class Activity:
             dict(self.sent),
             dict(self.keys),
             list(self.latency),
+            self.failed,
         )
         self.reads.clear()
         self.latency.clear()
@@ -113,6 +119,7 @@ class Activity:
         self.written.clear()
         self.sent.clear()
         self.busy = self.blocked = self.idle = 0.0
+        self.failed = None
         return taken
 
 
@@ -123,7 +130,7 @@ class Observer:
     change the items it sees.
     """
 
-    #: Whether ``Activity.written`` should carry the items written (for lineage); counts always come.
+    #: Whether ``Activity.written`` should carry lineage records, in a traced run; counts always come.
     wants_items: ClassVar[bool] = False
 
     def observe(self, activity: Activity) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from d4py._exceptions import PortError
+
+if TYPE_CHECKING:
+    from d4py.lineage import Lineage
 
 __all__ = [
     "BasePE",
@@ -68,6 +71,7 @@ class GenericPE:
     #: Set True on a PE that carries state from one item to the next, so that
     #: dynamic backends keep each instance in place instead of pooling its work.
     stateful: ClassVar[bool] = False
+    _lineage: Lineage | None = None  # set by the runtime on each running copy, in a traced run
 
     def __init__(self, numprocesses: int = 1) -> None:
         self.inputconnections: dict[str, dict[str, Any]] = {}
@@ -131,6 +135,40 @@ class GenericPE:
             raise self._write_error(name) from None
         emit(data)
 
+    def note_input(self, key: Hashable) -> None:
+        """Lineage: the item being handled counts toward ``key``; see :meth:`write_derived`.
+
+        Costs nothing unless the run is traced (provenance on).
+        """
+        if self._lineage is not None:
+            self._lineage.note(key)
+
+    def write_derived(self, name: str, data: Any, key: Hashable) -> None:
+        """Write ``data`` as derived from the inputs noted under ``key``, not from the item being handled.
+
+        For aggregates and windows: a word counter notes each input under its
+        word and writes each count, in ``postprocess``, derived from the
+        inputs of that word only (by default, what ``postprocess`` writes
+        derives from everything the instance read).
+        """
+        lineage = self._lineage
+        if lineage is None:
+            self.write(name, data)
+            return
+        parents = lineage.parents
+        lineage.parents = lineage.derived(key)
+        try:
+            self.write(name, data)
+        finally:
+            lineage.parents = parents
+
+    def item_metadata(self, port: str, item: Any) -> Mapping[str, Any] | None:
+        """Override to describe an item written to ``port`` for provenance (stored and searchable), or None.
+
+        Called only in a traced run, for the items its provenance keeps.
+        """
+        return None
+
     def _write_error(self, name: str) -> Exception:
         if name not in self.outputconnections:
             valid = ", ".join(repr(p) for p in self.outputconnections) or "none"
@@ -163,6 +201,7 @@ class GenericPE:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_emitters"] = {}  # emitters belong to one run in one process
+        state["_lineage"] = None
         return state
 
     def __repr__(self) -> str:

@@ -68,6 +68,7 @@ class Plan:
     outgoing: dict[tuple[str, str], list[Edge]] = field(default_factory=dict)
     incoming: dict[str, list[Edge]] = field(default_factory=dict)
     layout: list[list[Slot]] = field(default_factory=list)
+    trace: float = 0.0  # the share of lineage chains whose items carry ids (d4py.lineage): 0 untraced, 1.0 all
 
     def __post_init__(self) -> None:
         out: dict[tuple[str, str], list[Edge]] = defaultdict(list)

@@ -57,6 +57,11 @@ class RunHooks:
 
     # -- in the driving process ----------------------------------------------
 
+    def trace(self, plan: Plan) -> float:
+        """The share of lineage chains the run's plugins want traced (0.0: none)."""
+        shares = [share for share in self.manager.hook.d4py_trace(plan=plan) if share and share > 0]
+        return min(1.0, max(shares, default=0.0))
+
     def run_start(self, plan: Plan, backend: Backend) -> None:
         self.manager.hook.d4py_run_start(plan=plan, backend=backend, run=self)
 

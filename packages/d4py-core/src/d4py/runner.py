@@ -53,6 +53,12 @@ def run(
         manager.register(plugin)
     try:
         hooks = RunHooks(manager)
+        plan.trace = hooks.trace(plan)
+        if plan.trace and not type(backend).traces_items:
+            raise UsageError(
+                f"backend {type(backend).name!r} cannot carry lineage ids between processes, "
+                "so this run cannot be traced; turn provenance off or choose another backend"
+            )
         hooks.run_start(plan, backend)
         try:
             result = backend.run(plan, hooks)

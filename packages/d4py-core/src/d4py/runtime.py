@@ -19,10 +19,11 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from d4py import observe
+from d4py import lineage, observe
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
+from d4py.lineage import RUN_INPUT, Lineage, instance_numbers
 from d4py.observe import Activity, Observer, Sampler, Tally, tallied, tally_of
 from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
@@ -30,10 +31,11 @@ from d4py.plan import Edge, Plan
 __all__ = ["Instance", "InstanceInfo", "ProcessFunction", "Transport", "instantiate"]
 
 Send = Callable[[Any], None]
+TracedSend = Callable[[Any, int], None]  # (item, its lineage id)
 _MEMO_TYPES = (str, bytes, int)
 _MEMO_SIZE = 1 << 16
 # Frames a PE's traceback starts with that are d4py's, not the user's.
-_OWN_FILES = frozenset({__file__, observe.__file__})
+_OWN_FILES = frozenset({__file__, observe.__file__, lineage.__file__})
 ProcessFunction = Callable[[dict[str, Any]], Any]
 Wrapper = Callable[[ProcessFunction], ProcessFunction]
 
@@ -43,6 +45,10 @@ class Transport(Protocol):
 
     def deliver(self, edge: Edge, target: int) -> Send:
         """Return a function that sends one item over ``edge`` to instance ``target``."""
+
+    def deliver_traced(self, edge: Edge, target: int) -> TracedSend:
+        """As ``deliver``, for a traced run: the function also takes the item's lineage id, which must reach
+        the receiving instance's :meth:`Instance.traced_receiver` with the item."""
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         """Tell instance ``target`` that instance ``source`` sends nothing more over ``edge``."""
@@ -112,6 +118,13 @@ class Instance:
             self._process = wrap(self._process)
         self.observers = observers or []
         self.activity = Activity() if self.observers else None
+        self.lineage: Lineage | None = None
+        if plan.trace:
+            numbers = instance_numbers(plan)
+            wanted = self.activity is not None and any(observer.wants_items for observer in self.observers)
+            written = self.activity.written if wanted and self.activity is not None else None
+            self.lineage = Lineage(numbers[(pe_id, index)], numbers[(pe_id, RUN_INPUT)], plan.trace, written)
+            pe._lineage = self.lineage
         self._sampler = sampler if self.activity is not None else None
         if sampler is not None and self.activity is not None:
             sampler.watch(pe, self.activity)
@@ -170,6 +183,22 @@ class Instance:
 
         return tallied(receive, tally)
 
+    def traced_receiver(self, port: str) -> TracedSend:
+        """In a traced run, the function that hands one item arriving on ``port`` to the PE, with its id."""
+        receive, lineage = self.receiver(port), self.lineage
+        assert lineage is not None, "traced_receiver() in a run that is not traced"
+
+        def traced(item: Any, item_id: int) -> None:
+            parents, out = lineage.parents, lineage.out  # restored after: a cycle may bring an item back here
+            lineage.read(item_id)
+            try:
+                receive(item)
+            finally:
+                lineage.parents, lineage.out = parents, out
+
+        tally = tally_of(receive)  # what senders here count as sent: the reads themselves
+        return tallied(traced, tally) if tally is not None else traced
+
     def _direct_receiver(self, tally: Tally) -> Send:
         # Skip the inputs dict and the returned mapping: the hot path of most pipelines.
         function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
@@ -188,9 +217,12 @@ class Instance:
 
         return receive
 
-    def feed(self, inputs: Mapping[str, Any]) -> None:
-        """Call the PE with one run input (roots only); observers count it as read on port ``''``."""
+    def feed(self, inputs: Mapping[str, Any], turn: int = 0) -> None:
+        """Call the PE with run input ``turn`` of its PE's inputs (roots only); observers count it as read on
+        port ``''``."""
         self._fed.items += 1
+        if self.lineage is not None:
+            self.lineage.fed(turn, inputs)
         try:
             result = self._process(dict(inputs))
         except D4pyError:
@@ -215,6 +247,8 @@ class Instance:
     def finish(self) -> None:
         """Run ``postprocess``, send end-of-stream downstream, and give observers their last batch."""
         self.finished = True
+        if self.lineage is not None:
+            self.lineage.parents, self.lineage.postprocessing = (), True
         self._call("postprocess", self.pe.postprocess)
         for edge, target in self.plan.sent_ends(self.pe_id, self.index):
             self.transport.end(edge, target, self.index)
@@ -297,6 +331,8 @@ class Instance:
         while tb is not None and tb.tb_frame.f_code.co_filename in _OWN_FILES:
             tb = tb.tb_next
         text = "".join(traceback.format_exception(type(error), error, tb))
+        if self.lineage is not None and self.activity is not None:
+            self.activity.failed = (self.lineage.parents, item)
         return PEFailure(self.pe_id, self.index, stage, item, has_item=has_item, traceback_text=text)
 
     def _emitter(self, port: str) -> Send:
@@ -318,16 +354,20 @@ class Instance:
                 for send in sends:
                     send(item)
 
-        if self.activity is not None and any(observer.wants_items for observer in self.observers):
-            emit = self._keeping(port, emit, self.activity.written)
+        if self.lineage is not None:
+            emit = self._identifying(port, emit, self.lineage)
         return self._output_check(port, emit)
 
-    def _keeping(self, port: str, emit: Send, written: list[tuple[str, Any, int]]) -> Send:
-        def keeping(item: Any) -> None:
-            written.append((port, item, self.count))
+    @staticmethod
+    def _identifying(port: str, emit: Send, lineage: Lineage) -> Send:
+        """``emit``, giving each item its lineage id first (the traced sends read it from ``lineage.out``)."""
+        next_id = lineage.next_id
+
+        def identified(item: Any) -> None:
+            next_id(port, item)
             emit(item)
 
-        return keeping
+        return identified
 
     @staticmethod
     def _tallied(send: Send, tally: Tally) -> Send:
@@ -341,14 +381,26 @@ class Instance:
 
     def _deliver(self, edge: Edge, target: int) -> Send:
         """The transport's send over ``edge`` to instance ``target``; observed, with the tally of what went there."""
-        send = self.transport.deliver(edge, target)
+        counted: Callable[..., None]
+        if self.lineage is None:
+            send = counted = self.transport.deliver(edge, target)
+        else:
+            traced = counted = self.transport.deliver_traced(edge, target)
+            send = self._with_id(traced, self.lineage)
         if self.activity is not None:
-            tally = tally_of(send)
+            tally = tally_of(counted)
             if tally is None:
                 tally = Tally()
                 send = self._tallied(send, tally)
             self._sent[(edge.output, edge.target, target, edge.input)] = tally
         return send
+
+    @staticmethod
+    def _with_id(send: TracedSend, lineage: Lineage) -> Send:
+        def traced(item: Any) -> None:
+            send(item, lineage.out)
+
+        return traced
 
     def _router(self, edge: Edge) -> Send:
         """Return the function that sends an item over ``edge`` to the right instance(s)."""

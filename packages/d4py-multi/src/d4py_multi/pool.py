@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
 
-from d4py.hosting import END, FIRST_BACKEND_KIND, ITEM, Batch, SentBuffers
+from d4py.hosting import END, FIRST_BACKEND_KIND, ITEMS, Batch, SentBuffers
 from d4py.plan import Plan
 from d4py_multi.mailbox import Mailbox
 
@@ -49,7 +49,7 @@ def counting(
     """
 
     def send_counted(batch: Batch, sent: SentBuffers) -> None:
-        items = sum(1 for message in batch if message[0] == ITEM)
+        items = sum(1 for message in batch if message[0] in ITEMS)
         with depth.get_lock():
             depth.value += items
         send(batch, sent)

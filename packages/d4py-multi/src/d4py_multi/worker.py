@@ -8,7 +8,7 @@ from multiprocessing.connection import wait
 from d4py.hosting import (
     END,
     FAILED,
-    ITEM,
+    ITEMS,
     HostTransport,
     Outbox,
     ProcessHost,
@@ -16,10 +16,11 @@ from d4py.hosting import (
     die_with_parent,
     portable_error,
     queued,
+    queued_traced,
     start_worker,
 )
 from d4py.plan import Edge, Plan, Slot
-from d4py.runtime import Send
+from d4py.runtime import Send, TracedSend
 from d4py_multi.backend import MultiOptions
 from d4py_multi.mailbox import Mailbox, ReadAhead
 from d4py_multi.pool import FINISHED, POOL_END, POOL_IDLE, Pool, counting
@@ -65,6 +66,12 @@ class _PipeTransport(HostTransport):
         if pooled is None:
             return super().deliver(edge, target)
         return queued(pooled, edge.index, 0)  # any pool worker may take it: the target index does not matter
+
+    def deliver_traced(self, edge: Edge, target: int) -> TracedSend:
+        pooled = self.pool_outboxes.get(self.plan.nodes[edge.target].partition)
+        if pooled is None:
+            return super().deliver_traced(edge, target)
+        return queued_traced(pooled, edge.index, 0)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         if (edge.target, target) in self.instances:
@@ -129,8 +136,8 @@ def _run_pooled(spec: WorkerSpec, host: ProcessHost, transport: _PipeTransport) 
             host.waited()
         items = 0
         for kind, edge_index, source, payload in batch:
-            if kind == ITEM:
-                host.receiver(edge_index, index)(payload)
+            if kind in ITEMS:
+                host.hand(kind, edge_index, index, payload)
                 items += 1
             else:  # an upstream instance ended: the driver counts these for the whole pool
                 transport.to_driver.put((POOL_END, partition, edge_index, source))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from d4py.hosting import Batch, HostTransport, Outbox, SentBuffers, queued
+from d4py.hosting import Batch, HostTransport, Outbox, SentBuffers, queued, queued_traced
 from d4py.plan import Edge, Plan
-from d4py.runtime import Send
+from d4py.runtime import Send, TracedSend
 from d4py_redis.job import POOL_END, Job
 from d4py_redis.store import Output, RunStore
 
@@ -46,6 +46,12 @@ class RedisTransport(HostTransport):
         if pool is None:
             return super().deliver(edge, target)
         return queued(pool, edge.index, 0)  # any pool worker may take it: the target index does not matter
+
+    def deliver_traced(self, edge: Edge, target: int) -> TracedSend:
+        pool = None if edge.local else self.pools.get(self.plan.nodes[edge.target].partition)
+        if pool is None:
+            return super().deliver_traced(edge, target)
+        return queued_traced(pool, edge.index, 0)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         partition = self.plan.nodes[edge.target].partition

@@ -17,7 +17,7 @@ import redis
 from d4py.hosting import (
     DONE,
     FAILED,
-    ITEM,
+    ITEMS,
     ProcessHost,
     ReceivedBuffers,
     die_with_parent,
@@ -166,8 +166,8 @@ class _Pooled:
         partition, host = self.active[stream], self.host
         before = host.counts()
         for kind, edge_index, _, item in self.store.read(stream, fields):
-            if kind == ITEM:
-                host.receiver(edge_index, self.ordinal)(item)
+            if kind in ITEMS:
+                host.hand(kind, edge_index, self.ordinal, item)
         counted = {pe: count - before[pe] for pe, count in host.counts().items() if count != before[pe]}
         self.transport.to_driver.put((COUNTED, counted))
         self._commit(stream, entry, f"done:{partition}")

@@ -21,7 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from d4py import Backend, OptionError, RunResult
-from d4py.hosting import ITEM, RunCollector, WorkerSettings, worker_settings
+from d4py.hosting import ITEMS, RunCollector, WorkerSettings, worker_settings
 from d4py.plan import Plan
 from d4py.runhooks import RunHooks
 from d4py_spark.stage import run_instance
@@ -139,12 +139,12 @@ def _sources(plan: Plan, partition: int) -> list[int]:
 
 def _bound_for(target_partition: dict[int, int], partition: int, record: tuple[Any, ...]) -> bool:
     kind: int = record[0]
-    return kind == ITEM and target_partition[record[1]] == partition
+    return kind in ITEMS and target_partition[record[1]] == partition
 
 
-def _keyed_by_instance(record: tuple[Any, ...]) -> tuple[int, tuple[int, Any]]:
-    _, edge, target, item = record
-    return target, (edge, item)
+def _keyed_by_instance(record: tuple[Any, ...]) -> tuple[int, tuple[int, int, Any]]:
+    kind, edge, target, payload = record
+    return target, (kind, edge, payload)
 
 
 def _identity(key: int) -> int:
@@ -153,7 +153,7 @@ def _identity(key: int) -> int:
 
 def _kept_by_driver(record: tuple[Any, ...]) -> bool:
     kind: int = record[0]
-    return kind != ITEM
+    return kind not in ITEMS
 
 
 def _configuration(conf: str) -> list[tuple[str, str]]:

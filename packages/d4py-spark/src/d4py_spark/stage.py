@@ -6,7 +6,7 @@ end-of-stream is implied rather than sent. The task starts as core's
 :func:`~d4py.hosting.start_worker` says, hosts its instances with core's
 :class:`~d4py.hosting.ProcessHost`, feeds them, ends them, and returns what
 they sent on as records, the message tuples of :mod:`d4py.hosting.messages`:
-``(ITEM, edge, target instance, item)`` for PEs downstream, ``(OUTPUT, pe id,
+``(ITEM, edge, target instance, item)`` (``TRACED`` in a traced run) for PEs downstream, ``(OUTPUT, pe id,
 port, item)`` for unconnected outputs and observer reports, what the PEs
 printed and logged (``PRINTED``), then ``(DONE, instance, counts)``, or
 ``(FAILED, instance, error)`` when a PE raised.
@@ -24,7 +24,6 @@ from d4py.hosting import (
     END,
     FAILED,
     FIRST_BACKEND_KIND,
-    ITEM,
     Batch,
     HostTransport,
     Outbox,
@@ -63,7 +62,7 @@ def run_instance(
             host = worker.host([(partition, index)], transport, index)
             host.start()
             host.run_roots()
-            host.dispatch([(ITEM, edge, index, item) for _, (edge, item) in inputs])
+            host.dispatch([(kind, edge, index, payload) for _, (kind, edge, payload) in inputs])
             host.finish()
             transport.flush()
         ending = host.done()

@@ -96,7 +96,8 @@ class PETask:
             return True
         except BaseException as error:
             failure = portable_error(error, "storm")
-            self.to_driver.put((FAILED, self.number, failure))
+            for message in [*self.host.last_messages(), (FAILED, self.number, failure)]:  # reports first
+                self.to_driver.put(message)
             self.to_driver.flush()
             self.channel.error(f"{self.context.component} task {self.context.task}: {failure}")
             self.broken = True

@@ -19,7 +19,7 @@ from d4py.hosting.collector import OutputCollector
 from d4py.observe import Sampler
 from d4py.plan import Edge, Plan
 from d4py.runhooks import RunHooks
-from d4py.runtime import Instance, InstanceInfo, Send, instantiate
+from d4py.runtime import Instance, InstanceInfo, Send, TracedSend, instantiate
 
 OBSERVE_SECONDS = 0.5  # how often, at most, observers get their instance's activity during the run
 
@@ -35,6 +35,9 @@ class _DirectTransport:
 
     def deliver(self, edge: Edge, target: int) -> Send:
         return self.instances[(edge.target, target)].receiver(edge.input)
+
+    def deliver_traced(self, edge: Edge, target: int) -> TracedSend:
+        return self.instances[(edge.target, target)].traced_receiver(edge.input)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         self.instances[(edge.target, target)].end_of_input(edge.index, source)
@@ -89,7 +92,7 @@ class SimpleBackend(Backend):
         for root in plan.roots:
             count = plan.nodes[root].instances
             for turn, inputs in enumerate(plan.inputs.get(root, [])):
-                transport.instances[(root, turn % count)].feed(inputs)
+                transport.instances[(root, turn % count)].feed(inputs, turn)
                 if observed and time.monotonic() - observed_at >= OBSERVE_SECONDS:
                     observed_at = time.monotonic()
                     for instance in observed:

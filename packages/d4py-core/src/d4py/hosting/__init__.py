@@ -27,16 +27,18 @@ from d4py.backend import BatchOptions
 from d4py.hosting.children import die_with_parent, stop_processes
 from d4py.hosting.collector import OutputCollector, RunCollector
 from d4py.hosting.framing import buffer_sizes, decode, encode
-from d4py.hosting.host import HostTransport, ProcessHost, queued
+from d4py.hosting.host import HostTransport, ProcessHost, queued, queued_traced
 from d4py.hosting.messages import (
     DONE,
     END,
     FAILED,
     FIRST_BACKEND_KIND,
     ITEM,
+    ITEMS,
     OUTPUT,
     PROGRESS,
     REPORT,
+    TRACED,
     Batch,
     Message,
 )
@@ -57,9 +59,11 @@ __all__ = [
     "FAILED",
     "FIRST_BACKEND_KIND",
     "ITEM",
+    "ITEMS",
     "OUTPUT",
     "PROGRESS",
     "REPORT",
+    "TRACED",
     "Batch",
     "BatchOptions",
     "HostTransport",
@@ -80,6 +84,7 @@ __all__ = [
     "keep_freed_memory",
     "portable_error",
     "queued",
+    "queued_traced",
     "start_worker",
     "stop_processes",
     "worker_settings",

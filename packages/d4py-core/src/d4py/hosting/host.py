@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import Any
 
-from d4py.hosting.messages import DONE, END, ITEM, OUTPUT, PROGRESS, REPORT, Batch, Message
+from d4py.hosting.messages import DONE, END, ITEM, ITEMS, OUTPUT, PROGRESS, REPORT, TRACED, Batch, Message
 from d4py.hosting.outbox import Outbox
 from d4py.observe import Sampler, Tally, tallied
 from d4py.plan import Edge, Plan, Slot
 from d4py.runhooks import RunHooks
-from d4py.runtime import Instance, InstanceInfo, Send
+from d4py.runtime import Instance, InstanceInfo, Send, TracedSend
 
-__all__ = ["HostTransport", "ProcessHost", "queued"]
+__all__ = ["HostTransport", "ProcessHost", "queued", "queued_traced"]
 
 
 class HostTransport:
@@ -61,6 +61,12 @@ class HostTransport:
         if local is not None:
             return local.receiver(edge.input)
         return queued(self._outbox(edge.target, target), edge.index, target)
+
+    def deliver_traced(self, edge: Edge, target: int) -> TracedSend:
+        local = self.instances.get((edge.target, target))
+        if local is not None:
+            return local.traced_receiver(edge.input)
+        return queued_traced(self._outbox(edge.target, target), edge.index, target)
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         local = self.instances.get((edge.target, target))
@@ -129,6 +135,7 @@ class ProcessHost:
         if self.observed:
             transport.time_sends(sampler)
         self._receivers: dict[tuple[int, int], Send] = {}
+        self._traced_receivers: dict[tuple[int, int], TracedSend] = {}
         self.progress_seconds, self.observe_seconds = progress_seconds, observe_seconds
         self._reported = self._observed_at = self._active_at = time.monotonic()
 
@@ -155,7 +162,7 @@ class ProcessHost:
                 continue
             inputs = self.plan.inputs.get(instance.pe_id, [])
             for turn in range(instance.index, len(inputs), self.plan.nodes[instance.pe_id].instances):
-                instance.feed(inputs[turn])
+                instance.feed(inputs[turn], turn)
                 self.tick()
                 yield
             instance.finish()
@@ -170,6 +177,22 @@ class ProcessHost:
             self._receivers[(edge_index, target)] = receive
         return receive
 
+    def traced_receiver(self, edge_index: int, target: int) -> TracedSend:
+        """As :meth:`receiver`, for items that arrive with their lineage id (TRACED messages)."""
+        receive = self._traced_receivers.get((edge_index, target))
+        if receive is None:
+            edge = self.plan.edges[edge_index]
+            receive = self.transport.instances[(edge.target, target)].traced_receiver(edge.input)
+            self._traced_receivers[(edge_index, target)] = receive
+        return receive
+
+    def hand(self, kind: int, edge_index: int, target: int, payload: Any) -> None:
+        """Hand the item of one ITEM or TRACED message to instance ``target`` here."""
+        if kind == ITEM:
+            self.receiver(edge_index, target)(payload)
+        else:
+            self.traced_receiver(edge_index, target)(*payload)
+
     def dispatch(self, batch: Batch, queued: float = 0.0) -> None:
         """Hand every ITEM and END message of an arriving batch to its instance.
 
@@ -178,7 +201,7 @@ class ProcessHost:
         """
         if self.observed:
             self.waited()
-            if queued and batch and batch[0][0] == ITEM:
+            if queued and batch and batch[0][0] in ITEMS:
                 _, edge_index, target, _ = batch[0]
                 first = self.transport.instances[(self.plan.edges[edge_index].target, target)]
                 if first.activity is not None:
@@ -186,6 +209,8 @@ class ProcessHost:
         for kind, edge_index, target, payload in batch:
             if kind == ITEM:
                 self.receiver(edge_index, target)(payload)
+            elif kind == TRACED:
+                self.traced_receiver(edge_index, target)(*payload)
             else:
                 self.transport.instances[(self.plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
         self.tick()
@@ -260,5 +285,16 @@ def queued(outbox: Outbox, edge_index: int, target: int) -> Send:
     def send(item: Any) -> None:
         tally.items += 1
         tally.bytes += put(ITEM, edge_index, target, item)
+
+    return tallied(send, tally)
+
+
+def queued_traced(outbox: Outbox, edge_index: int, target: int) -> TracedSend:
+    """As :func:`queued`, in a traced run: each item goes with its lineage id (a TRACED message)."""
+    put, tally = outbox.put_item, Tally()
+
+    def send(item: Any, item_id: int) -> None:
+        tally.items += 1
+        tally.bytes += put(TRACED, edge_index, target, item, item_id)
 
     return tallied(send, tally)

@@ -87,9 +87,10 @@ class Outbox:
         ):
             self.flush()
 
-    def put_item(self, kind: int, where: Any, which: Any, item: Any) -> int:
+    def put_item(self, kind: int, where: Any, which: Any, item: Any, item_id: int | None = None) -> int:
         """Queue ``(kind, where, which, item)``: an item a PE wrote, its arrays frozen as they are now.
 
+        With ``item_id`` (a traced run), the message carries ``(item, item_id)`` in the item's place.
         Returns its payload bytes, estimated as :func:`approximate_size` does, in the same
         pass that finds the buffers to freeze (one call per item: this is the
         hot path of every item that leaves a process).
@@ -113,7 +114,7 @@ class Outbox:
         if buffers and self.sent is not None:
             item = self.sent.freeze(item)
             size -= self.sent.named_bytes
-        self.put((kind, where, which, item), size)
+        self.put((kind, where, which, item if item_id is None else (item, item_id)), size)
         return size
 
     def flush(self) -> None:

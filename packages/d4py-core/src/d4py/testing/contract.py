@@ -32,11 +32,13 @@ from d4py.backend import RunResult
 from d4py.composite import CompositePE, create_iterative_chain
 from d4py.graph import WorkflowGraph
 from d4py.inputs import RunInput
+from d4py.lineage import instance_numbers, split_id
 from d4py.plan import build_plan
 from d4py.plugins import get_backend
+from d4py.runner import run as run_here
 from d4py.testing import assert_same_items, run_graph
 from d4py.testing import pes as p
-from d4py.testing.observing import WATCH_FILE, InstanceWatch, install_watch_plugin
+from d4py.testing.observing import WATCH_FILE, InstanceWatch, LineageWatch, install_watch_plugin
 
 __all__ = ["BackendContract"]
 
@@ -359,7 +361,7 @@ class BackendContract:
         graph.connect(source, "output", add, "input")
         graph.connect(add, "output", spread, "input")
         graph.connect(add, "output", total, "input")
-        watch = InstanceWatch()
+        watch = InstanceWatch(trace=1.0)
         result = self.run(graph, plugins=[watch])
         assert watch.totals("reads") == result.counts  # every PE, every item, once
         reported = [(report.pe_id, report.index) for report in watch.reports]
@@ -441,6 +443,76 @@ class BackendContract:
             for instance in {words[1] for words in said}:
                 items = [int(words[3]) for words in said if words[1] == instance]
                 assert items == sorted(items), f"instance {instance} {verb} out of order: {items}"
+
+    # -- lineage --------------------------------------------------------------
+
+    LINES: ClassVar[list[str]] = ["the quick brown fox", "the lazy dog", "a quick dog", "fox and dog", "the end"]
+
+    def _word_count(self, producer: bool) -> tuple[WorkflowGraph, Any, Any, RunInput]:
+        graph = WorkflowGraph()
+        split, counter = p.SplitWords(), p.WordCounter(numprocesses=3)
+        split.numprocesses = 2
+        graph.connect(split, "output", counter, "input")
+        if producer:
+            lines = p.Lines(self.LINES)
+            graph.connect(lines, "output", split, "input")
+            return graph, lines, counter, None
+        return graph, split, counter, {split: [{"input": line} for line in self.LINES]}
+
+    def test_a_traced_run_traces_each_word_count_to_exactly_the_lines_that_contain_the_word(self) -> None:
+        for producer in (False, True):
+            graph, root, counter, inputs = self._word_count(producer)
+            watch = LineageWatch()
+            result = self.run(graph, inputs, plugins=[watch])
+            counts = Counter(word for line in self.LINES for word in line.split())
+            assert_same_items(result.output(counter.id), counts.items())  # items unchanged
+            expected = []
+            for word, total in counts.items():
+                containing = [line for line in self.LINES if word in line.split()]
+                found = [repr(line) if producer else repr({"input": line}) for line in containing]
+                expected.append((counter.id, repr((word, total)), sorted((root.id, item) for item in found)))
+            assert watch.explain() == sorted(expected)
+
+    def test_lineage_is_the_same_as_on_simple_and_postprocess_derives_from_everything_read(self) -> None:
+        graph = WorkflowGraph()
+        source, add, total = p.Numbers(12), p.Add(1), p.Total(grouping="global")
+        every, tap = p.Total(grouping="all", numprocesses=2), p.Pass()
+        add.numprocesses = tap.numprocesses = 3
+        graph.connect(source, "output", add, "input")
+        graph.connect(add, "output", total, "input")
+        graph.connect(add, "output", every, "input")
+        graph.connect(source, "output", tap, "input")
+        here, there = LineageWatch(), LineageWatch()
+        run_here(graph, backend="simple", processes=self.processes, plugins=[here])
+        self.run(graph, plugins=[there])
+        assert there.explain() == here.explain()
+        (summary,) = [row for row in there.explain() if row[0] == total.id]
+        assert summary[2] == sorted((source.id, repr(i)) for i in range(12))  # its one item: from every number
+
+    def test_sampled_lineage_keeps_the_same_chains_whole_as_on_simple(self) -> None:
+        graph, _, counter, inputs = self._word_count(producer=False)
+        here, there = LineageWatch(share=0.5), LineageWatch(share=0.5)
+        run_here(graph, inputs, backend="simple", processes=self.processes, plugins=[here])
+        result = self.run(graph, inputs, plugins=[there])
+        assert len(result.output(counter.id)) == len({word for line in self.LINES for word in line.split()})
+        outputs = there.explain()
+        assert 0 < len(outputs) < len(result.output(counter.id)), "a share of 0.5 kept all outputs or none"
+        for _, _, (_, _, parents, _) in there.records.values():  # kept: a root, or from a kept item
+            assert not parents or any(parent in there.records for parent in parents), "a kept chain was cut"
+        assert outputs == here.explain()
+
+    def test_a_failed_call_is_recorded_with_the_input_it_failed_on(self) -> None:
+        graph = WorkflowGraph()
+        source, faulty = p.Numbers(20), p.Fails(bad=7)
+        graph.connect(source, "output", faulty, "input")
+        watch = LineageWatch()
+        with pytest.raises(PEFailure):
+            self.run(graph, plugins=[watch])
+        assert [(pe_id, inputs) for pe_id, _, (_, inputs) in watch.failed] == [(faulty.id, {"input": 7})]
+        (_, _, ((parent,), _)) = watch.failed[0]
+        plan = build_plan(graph, processes=self.processes)
+        sources = {number for (pe_id, _), number in instance_numbers(plan).items() if pe_id == source.id}
+        assert split_id(parent)[0] in sources  # an item the source wrote (its record may not have arrived)
 
     # -- failure --------------------------------------------------------------
 

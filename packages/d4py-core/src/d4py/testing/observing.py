@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from d4py.hookspecs import hookimpl
+from d4py.lineage import Record, kept, roots
 from d4py.observe import Activity, Observer
 from d4py.pe import GenericPE
+from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
 
-__all__ = ["WATCH_FILE", "InstanceWatch", "WatchReport", "install_watch_plugin"]
+__all__ = ["WATCH_FILE", "InstanceWatch", "LineageWatch", "WatchReport", "install_watch_plugin"]
 
 WATCH_FILE = "D4PY_WATCH_FILE"  # the installed watch plugin appends one JSON line per instance to this file
 
@@ -111,7 +113,7 @@ class _Watcher(Observer):
     def observe(self, activity: Activity) -> None:
         self.seen.reads.update(activity.reads)
         self.seen.writes.update(activity.writes)
-        self.seen.items_written += len(activity.written)
+        self.seen.items_written += sum(1 for _, port, _, _ in activity.written if port)
         self.seen.busy += activity.busy
         self.seen.batches += 1
         for (_, pe_id, _, _), (items, _) in activity.sent.items():
@@ -124,13 +126,21 @@ class _Watcher(Observer):
 
 
 class InstanceWatch:
-    """Observes every instance; ``reports`` holds each instance's final report, in the driving process."""
+    """Observes every instance; ``reports`` holds each instance's final report, in the driving process.
 
-    def __init__(self) -> None:
+    ``trace``: the share of lineage chains the run traces (0: none).
+    """
+
+    def __init__(self, trace: float = 0.0) -> None:
         self.reports: list[WatchReport] = []
+        self.trace = trace
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"reports": []}  # a worker's copy starts empty: reports belong to the driver
+        return {"reports": [], "trace": self.trace}  # a worker's copy starts empty: reports belong to the driver
+
+    @hookimpl
+    def d4py_trace(self, plan: Plan) -> float | None:
+        return self.trace or None
 
     @hookimpl
     def d4py_observe(self, pe: GenericPE, info: InstanceInfo) -> Observer:
@@ -147,3 +157,76 @@ class InstanceWatch:
         for report in self.reports:
             totals[report.pe_id] = totals.get(report.pe_id, 0) + sum(getattr(report, what).values())
         return totals
+
+
+class _Recorder(Observer):
+    wants_items = True
+
+    def __init__(self, info: InstanceInfo) -> None:
+        self.info = info
+        self.records: list[tuple[str, int, Record]] = []
+        self.failed: tuple[tuple[int, ...], Any] | None = None
+
+    def observe(self, activity: Activity) -> None:
+        here = self.info.pe_id, self.info.index
+        self.records.extend((*here, record) for record in activity.written if kept(record[0]))
+        self.failed = activity.failed if activity.failed is not None else self.failed
+
+    def report(self, final: bool) -> tuple[str, list[tuple[str, int, Record]], Any] | None:
+        if not (self.records or final):
+            return None
+        report = ("lineage", self.records, self.failed)
+        self.records = []
+        return report
+
+
+class LineageWatch:
+    """Traces a run (``share`` of its chains) and keeps every lineage record in the driving process.
+
+    ``records`` maps each id to ``(pe, instance, record)``; :meth:`explain`
+    gives, for each item written to an unconnected output, its root inputs.
+    """
+
+    def __init__(self, share: float = 1.0) -> None:
+        self.share = share
+        self.records: dict[int, tuple[str, int, Record]] = {}
+        self.failed: list[tuple[str, int, tuple[tuple[int, ...], Any]]] = []
+        self.unconnected: set[tuple[str, str]] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"share": self.share, "records": {}, "failed": [], "unconnected": set()}
+
+    @hookimpl
+    def d4py_trace(self, plan: Plan) -> float:
+        self.unconnected = {
+            (pe_id, port)
+            for pe_id, node in plan.nodes.items()
+            for port in node.pe.outputconnections
+            if (pe_id, port) not in plan.outgoing
+        }
+        return self.share
+
+    @hookimpl
+    def d4py_observe(self, pe: GenericPE, info: InstanceInfo) -> Observer:
+        return _Recorder(info)
+
+    @hookimpl
+    def d4py_observer_report(self, info: InstanceInfo, report: Any, final: bool) -> None:
+        if isinstance(report, tuple) and report and report[0] == "lineage":
+            _, records, failed = report
+            for pe_id, index, record in records:
+                assert record[0] not in self.records, f"id {record[0]} given twice"
+                self.records[record[0]] = (pe_id, index, record)
+            if failed is not None:
+                self.failed.append((info.pe_id, info.index, failed))
+
+    def explain(self) -> list[tuple[str, Any, list[tuple[str, Any]]]]:
+        """Each output item (PE, item) with its roots [(PE, item)], sorted, to compare between runs."""
+        plain = {item_id: record for item_id, (_, _, record) in self.records.items()}
+        known: dict[int, frozenset[int]] = {}
+        explained = []
+        for item_id, (pe_id, _, (_, port, _, item)) in self.records.items():
+            if (pe_id, port) in self.unconnected:
+                found = [self.records[root] for root in roots(plain, item_id, known)]
+                explained.append((pe_id, repr(item), sorted((root[0], repr(root[2][3])) for root in found)))
+        return sorted(explained)

@@ -36,6 +36,47 @@ class Words(ProducerPE):
             self.write("output", word)
 
 
+class Lines(ProducerPE):
+    """Write each of ``lines`` on each call."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        for line in self.lines:
+            self.write("output", line)
+
+
+class SplitWords(IterativePE):
+    """Write ``(word, 1)`` for each word of each line."""
+
+    def _process(self, line: str) -> None:
+        for word in line.split():
+            self.write("output", (word, 1))
+
+
+class WordCounter(GenericPE):
+    """Count ``(word, n)`` items per word; emit ``(word, total)`` per word, derived from that word's items only."""
+
+    def __init__(self, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input", grouping=[0])
+        self._add_output("output")
+
+    def _preprocess(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        word, n = inputs["input"]
+        self.counts[word] = self.counts.get(word, 0) + n
+        self.note_input(word)
+
+    def _postprocess(self) -> None:
+        for word, total in sorted(self.counts.items()):
+            self.write_derived("output", (word, total), word)
+
+
 class Add(IterativePE):
     def __init__(self, amount: int) -> None:
         super().__init__()
@@ -123,6 +164,25 @@ class Summary(GenericPE):
 
     def _postprocess(self) -> None:
         self.write("output", (self.count, self.total, self.token))
+
+
+class Total(GenericPE):
+    """Count and sum the numbers that arrive; in postprocess emit ``(count, total)`` once."""
+
+    def __init__(self, grouping: Any = None, numprocesses: int = 1) -> None:
+        super().__init__(numprocesses)
+        self._add_input("input", grouping=grouping)
+        self._add_output("output")
+
+    def _preprocess(self) -> None:
+        self.count = self.total = 0
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        self.count += 1
+        self.total += inputs["input"]
+
+    def _postprocess(self) -> None:
+        self.write("output", (self.count, self.total))
 
 
 def _checksum(item: Any) -> Any:

@@ -1,0 +1,186 @@
+"""Lineage: an id for every item a traced run writes, and the ids it derives from.
+
+When a plugin asks for it (``d4py_trace``), a run is *traced*: every
+instance gives each item it writes an id, made of the instance's number in
+the plan and how many items it has written, and items carry their id to the
+instances that read them, in whatever process. An item written while the
+instance handles an input derives from that input; items written in
+``preprocess``, or by a root with no run input, derive from nothing;
+items written in ``postprocess`` derive from everything the instance read,
+unless the PE names other parents (``GenericPE.note_input`` and
+``GenericPE.write_derived``). A run input fed to a root has an id too.
+
+Observers that ask for items (``Observer.wants_items``) receive, in
+``Activity.written``, one record per id: ``(id, port, parents, item)``.
+``port`` is the output written; ``""`` for a run input fed to a root (its
+``item`` is the inputs mapping); ``None`` for the set of everything an
+instance read, which its ``postprocess`` writes derive from (``item`` is
+None). The user's items are never changed: ids travel beside them.
+
+*Sampled* tracing keeps a fraction of lineage chains whole: an item that
+derives from nothing is kept with that probability (decided by its id, so
+the same items are kept on every backend), and an item is kept when any of
+its parents is. Ids say whether they are kept (:func:`kept`); observers
+store only those.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from d4py.groupings import stable_digest
+
+if TYPE_CHECKING:
+    from d4py.plan import Plan
+
+__all__ = ["RUN_INPUT", "Lineage", "Record", "instance_numbers", "kept", "roots", "split_id"]
+
+Record = tuple[int, "str | None", tuple[int, ...], Any]  # (id, port, parents, item)
+RUN_INPUT = -1  # the "instance" of a root PE's run inputs, in instance_numbers
+_COUNT_SHIFT = 1  # bit 0 of an id says whether its chain is kept
+_NUMBER_SHIFT = 41  # an instance writes up to 2**40 items
+
+
+def instance_numbers(plan: Plan) -> dict[tuple[str, int], int]:
+    """Each (PE, instance index) of ``plan`` and its number in ids; index ``RUN_INPUT`` for a PE's run inputs."""
+    numbers: dict[tuple[str, int], int] = {}
+    for pe_id, node in plan.nodes.items():
+        for index in range(RUN_INPUT, node.instances):
+            numbers[(pe_id, index)] = len(numbers) + 1
+    return numbers
+
+
+def split_id(item_id: int) -> tuple[int, int]:
+    """The instance number and the count (1 for its first item) of ``item_id``."""
+    return item_id >> _NUMBER_SHIFT, (item_id & ((1 << _NUMBER_SHIFT) - 1)) >> _COUNT_SHIFT
+
+
+def kept(item_id: int) -> bool:
+    """Whether the item belongs to a lineage chain the run keeps (always, unless tracing is sampled)."""
+    return bool(item_id & 1)
+
+
+class Lineage:
+    """One instance's lineage: the parents of what it writes now, what it has read, and the ids it hands out.
+
+    ``number`` is the instance's number in ids, ``inputs_number`` that of its
+    PE's run inputs (:func:`instance_numbers`); ``fraction`` is the share of
+    chains kept (1.0: all). The runtime sets
+    ``parents`` around each call of the PE; ``next_id`` gives the id of the
+    next item written and records it in ``written``.
+    """
+
+    __slots__ = (
+        "_base",
+        "_count",
+        "_inputs",
+        "_noted",
+        "_reads",
+        "fraction",
+        "out",
+        "parents",
+        "postprocessing",
+        "written",
+    )
+
+    def __init__(self, number: int, inputs_number: int, fraction: float, written: list[Record] | None) -> None:
+        self._base = number << _NUMBER_SHIFT
+        self._inputs = inputs_number << _NUMBER_SHIFT
+        self._count = 0
+        self.fraction = fraction
+        self.parents: tuple[int, ...] = ()
+        self.out = 0  # the id of the item being sent
+        self.postprocessing = False
+        self._reads = array("Q")
+        self._noted: dict[Hashable, array[int]] = {}
+        self.written = written
+
+    def read(self, item_id: int) -> tuple[int, ...]:
+        """Note that ``item_id`` was read; returns the parents to restore once it has been handled."""
+        self._reads.append(item_id)
+        before, self.parents = self.parents, (item_id,)
+        return before
+
+    def fed(self, index: int, inputs: Any) -> None:
+        """A root is handling its run input ``index`` (of this PE's inputs, in plan order): record and read it."""
+        input_id = self._id(self._inputs | ((index + 1) << _COUNT_SHIFT), ())
+        if self.written is not None:
+            self.written.append((input_id, "", (), inputs))
+        self.read(input_id)
+
+    def next_id(self, port: str, item: Any) -> int:
+        """The id of the item being written to ``port``; records it with its parents."""
+        parents = self.parents
+        if not parents and self.postprocessing and self._reads:
+            parents = self.parents = (self._everything_read(),)
+        self._count += 1
+        item_id = self.out = self._id(self._base | (self._count << _COUNT_SHIFT), parents)
+        if self.written is not None:
+            self.written.append((item_id, port, parents, item))
+        return item_id
+
+    def note(self, key: Hashable) -> None:
+        """The input being handled counts toward ``key`` (``GenericPE.note_input``)."""
+        noted = self._noted.get(key)
+        if noted is None:
+            noted = self._noted[key] = array("Q")
+        noted.extend(self.parents)
+
+    def derived(self, key: Hashable) -> tuple[int, ...]:
+        """The inputs noted under ``key``, as parents; they stay noted."""
+        return tuple(self._noted.get(key, ()))
+
+    def _everything_read(self) -> int:
+        """One record for the set of all reads so far: what ``postprocess`` writes derive from by default."""
+        reads = tuple(self._reads)
+        self._count += 1
+        set_id = self._id(self._base | (self._count << _COUNT_SHIFT), reads)
+        if self.written is not None:
+            self.written.append((set_id, None, reads, None))
+        return set_id
+
+    def _id(self, unkept: int, parents: Iterable[int]) -> int:
+        if self.fraction >= 1.0:
+            return unkept | 1
+        if parents:
+            return unkept | any(parent & 1 for parent in parents)
+        return unkept | (stable_digest(unkept) % 1_000_000 < self.fraction * 1_000_000)
+
+
+def roots(
+    records: Mapping[int, Record], item_id: int, known: dict[int, frozenset[int]] | None = None
+) -> frozenset[int]:
+    """The ids of the root inputs ``item_id`` derives from, through ``records`` (id -> record).
+
+    A root is a run input that carries data (``-d``, ``-f``), or an item
+    written from nothing or from an empty run input (a producer's item, a
+    ``-i`` iteration's). ``known`` caches what earlier calls found, for many
+    calls over one run. Parents missing from ``records`` (chains a sampled
+    run did not keep) are skipped.
+    """
+    known = {} if known is None else known
+    stack = [item_id]
+    while stack:
+        current = stack[-1]
+        if current in known:
+            stack.pop()
+            continue
+        _, port, all_parents, item = records[current]
+        parents = [parent for parent in all_parents if parent in records]
+        if not parents or (port == "" and item):
+            known[current] = frozenset({current})
+            stack.pop()
+            continue
+        if all(records[parent][1] == "" and not records[parent][3] for parent in parents):
+            known[current] = frozenset({current})  # written from empty run inputs: a producer's item
+            stack.pop()
+            continue
+        missing = [parent for parent in parents if parent not in known]
+        if missing:
+            stack.extend(missing)
+            continue
+        known[current] = frozenset().union(*(known[parent] for parent in parents))
+        stack.pop()
+    return known[item_id]
