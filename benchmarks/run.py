@@ -1,6 +1,8 @@
 """Run the benchmarks side by side with their anchors and print the results as Markdown.
 
-    python benchmarks/run.py [simple] [multi] [mpi] [spark] [seismo] [whole] [transfer] [monitor] [redis] [--repeat R]
+    python benchmarks/run.py [SECTION ...] [--repeat R]
+
+Sections: simple, multi, mpi, spark, seismo, whole, transfer, monitor, prov, redis.
 
 Anchors: a plain Python loop doing the same work, and dispel4py 1.2.1,
 installed from PyPI into benchmarks/.venvs/ on first use. With no section
@@ -27,6 +29,7 @@ SECTIONS = {
     "whole": "whole_bench",
     "transfer": "transfer_bench",
     "monitor": "monitor_bench",
+    "prov": "prov_bench",
     "redis": "redis_bench",
 }
 
