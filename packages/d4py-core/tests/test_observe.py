@@ -65,6 +65,20 @@ def test_take_hands_over_and_empties_in_place():
     assert activity.reads is reads and not activity and not reads
 
 
+def test_a_key_window_counts_a_routes_first_items_exactly_then_closes_until_reopened():
+    window = d4py.observe.KeyWindow()
+    items = d4py.observe.KEY_WINDOW_ITEMS
+    for n in range(items + 1000):
+        if window.open is not None:  # as a route does: count only while open
+            window.count("quake" if n % 4 == 0 else "noise")
+    assert window.counts == {"quake": items // 4, "noise": items - items // 4} and window.open is None
+    window.counts.clear()
+    window.reopen()
+    window.count("tremor")
+    assert window.open is window.counts == {"tremor": 1}
+    assert d4py.observe.CLOSED.open is None  # what unobserved routes read
+
+
 def _graph():
     graph = WorkflowGraph()
     source, add, total = Numbers(25), Add(1), Summary(grouping="global")

@@ -27,9 +27,12 @@ from typing import Any, ClassVar, TypeVar
 
 from d4py.lineage import Record
 
-__all__ = ["SAMPLE_SECONDS", "Activity", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
+__all__ = ["CLOSED", "SAMPLE_SECONDS", "Activity", "KeyWindow", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
 
 SAMPLE_SECONDS = 0.02  # how often a Sampler looks at what the instances' thread is running
+KEY_WINDOW_ITEMS = 4096  # items a key window counts before it closes; the first window of a route counts as many
+KEY_WINDOW_LOOKS = 5  # a Sampler reopens key windows every so many looks (every 100 ms)
+_KEYS_KEPT = 1 << 16  # distinct keys a window counts, at most, between two batches
 
 
 class Tally:
@@ -60,6 +63,43 @@ def tally_of(send: Callable[..., None]) -> Tally | None:
     return _tallies.get(send)
 
 
+class KeyWindow:
+    """The group keys counted on one observed group_by route, in windows of items.
+
+    A window is open for :data:`KEY_WINDOW_ITEMS` items, then closes itself
+    until its :class:`Sampler` reopens it (every :data:`KEY_WINDOW_LOOKS`
+    looks). A route's first items are counted exactly, and a fast route costs
+    one attribute read per item while its window is closed: the counts are a
+    sample of the keys, good for the skew they show (exact for short runs).
+    """
+
+    __slots__ = ("counts", "left", "open")
+
+    def __init__(self, opened: bool = True) -> None:
+        self.counts: dict[Any, int] = {}
+        self.open: dict[Any, int] | None = self.counts if opened else None  # counts, or None while closed
+        self.left = KEY_WINDOW_ITEMS
+
+    def count(self, key: Any) -> None:
+        """Count one item's key (the route calls this only while the window is open)."""
+        counts = self.counts
+        seen = counts.get(key)
+        if seen is not None:
+            counts[key] = seen + 1
+        elif len(counts) < _KEYS_KEPT:
+            counts[key] = 1
+        self.left -= 1
+        if self.left <= 0:
+            self.open = None
+
+    def reopen(self) -> None:
+        self.left = KEY_WINDOW_ITEMS
+        self.open = self.counts
+
+
+CLOSED = KeyWindow(opened=False)  # the window of every route nobody observes: never open
+
+
 @dataclass
 class Activity:
     """What one instance did since its observers last heard.
@@ -70,7 +110,8 @@ class Activity:
     crossed to another process (strings, bytes and arrays, as batching
     estimates them; 0 within a process, where nothing is copied). ``keys``
     counts, per destination, the group_by keys sent there, when they are
-    strings, bytes or ints (up to 65,536 distinct keys a batch). ``latency``
+    strings, bytes or ints (up to 65,536 distinct keys a batch), sampled in
+    windows of items (:class:`KeyWindow`: exact for a route's first 4,096). ``latency``
     holds samples, in seconds, of how long items waited between being queued
     in another process and being handed to this instance: one per batch that
     crossed (on backends that say when a batch was queued; wall clocks, so
@@ -169,6 +210,8 @@ class Sampler:
         self._codes: dict[Any, set[int]] = {}  # a PE method's code -> the PEs here whose class has it
         self._known: set[int] = set()  # id() of every PE here, watched or not
         self._times: dict[int, list[float]] = {}  # id(activity) -> [busy, blocked] not yet drained
+        self._windows: list[KeyWindow] = []  # reopened every KEY_WINDOW_LOOKS looks
+        self._looks = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._target = 0  # the thread that runs the instances
@@ -197,6 +240,10 @@ class Sampler:
             self._target, self._last = threading.get_ident(), time.perf_counter()
             self._thread = threading.Thread(target=self._sample, name="d4py-sampler", daemon=True)
             self._thread.start()
+
+    def sample_keys(self, window: KeyWindow) -> None:
+        """Reopen ``window`` every :data:`KEY_WINDOW_LOOKS` looks while sampling goes on."""
+        self._windows.append(window)
 
     def drain(self, activity: Activity) -> None:
         """Move the time charged to ``activity`` since the last drain into its ``busy`` and ``blocked``."""
@@ -250,7 +297,10 @@ class Sampler:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.seconds) and self.look():
-            pass
+            self._looks += 1
+            if self._looks % KEY_WINDOW_LOOKS == 0:
+                for window in self._windows:
+                    window.reopen()
 
     def _owner(self, frame: Any) -> list[float] | None:
         codes, watched = self._codes, self._watched

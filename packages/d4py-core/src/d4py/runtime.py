@@ -24,7 +24,7 @@ from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
 from d4py.lineage import RUN_INPUT, Lineage, instance_numbers
-from d4py.observe import Activity, Observer, Sampler, Tally, tallied, tally_of
+from d4py.observe import Activity, KeyWindow, Observer, Sampler, Tally, tallied, tally_of
 from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
 
@@ -139,8 +139,8 @@ class Instance:
         self._sent: dict[tuple[str, str, int, str], Tally] = {}
         self._writes_from: dict[str, tuple[list[tuple[str, str, int, str]], bool]] = {}
         self._collected: dict[str, Tally] = {}  # unconnected outputs
-        # Group keys counted per (output, destination PE, its input): counts, the key -> instance memo, instances.
-        self._keys: dict[tuple[str, str, str], tuple[dict[Any, int], dict[Any, int], int]] = {}
+        # Group keys counted per (output, destination PE, its input): the window, the key -> instance memo, instances.
+        self._keys: dict[tuple[str, str, str], tuple[KeyWindow, dict[Any, int], int]] = {}
         self._seen: dict[Any, int] = {}  # what observers were handed already, per counter
         self.reported_final = False  # whether the observers have had their last batch
 
@@ -303,13 +303,13 @@ class Instance:
             writes[port] = writes.get(port, 0) + self._since(("collected", port), tally.items)
         for port in [port for port, count in writes.items() if not count]:
             del writes[port]
-        for (output, target, input_port), (counted, remembered, count) in self._keys.items():
-            for value, times in counted.items():
+        for (output, target, input_port), (window, remembered, count) in self._keys.items():
+            for value, times in window.counts.items():
                 index = remembered.get(value)
                 where = (output, target, stable_digest(value) % count if index is None else index, input_port)
                 landed = activity.keys.setdefault(where, {})
                 landed[value] = landed.get(value, 0) + times
-            counted.clear()
+            window.counts.clear()
 
     def _since(self, counter: Any, now: int) -> int:
         """How much ``counter`` grew since the last look at it."""
@@ -425,11 +425,13 @@ class Instance:
             # Keys repeat: remember each str/bytes/int key's instance. Only these types, whose
             # equality matches the digest's encoding exactly, so no two keys can share an entry wrongly.
             remembered: dict[Any, int] = {}
-            # Observed, the same keys are counted (up to as many a batch), for the skew they show.
-            counted: dict[Any, int] | None = None
+            # Observed, the same keys are counted in windows of items (sampled), for the skew they show.
+            window = observe.CLOSED
             if self.activity is not None:
-                counted = {}
-                self._keys[(edge.output, edge.target, edge.input)] = (counted, remembered, count)
+                window = KeyWindow()
+                self._keys[(edge.output, edge.target, edge.input)] = (window, remembered, count)
+                if self._sampler is not None:
+                    self._sampler.sample_keys(window)
 
             def by_key(item: Any) -> None:
                 try:
@@ -440,12 +442,8 @@ class Instance:
                             index = stable_digest(value) % count
                             if len(remembered) < _MEMO_SIZE:
                                 remembered[value] = index
-                        if counted is not None:
-                            seen = counted.get(value)
-                            if seen is not None:
-                                counted[value] = seen + 1
-                            elif len(counted) < _MEMO_SIZE:
-                                counted[value] = 1
+                        if window.open is not None:
+                            window.count(value)
                     else:
                         index = stable_digest(value) % count
                 except Exception as error:
