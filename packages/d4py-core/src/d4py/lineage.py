@@ -77,11 +77,11 @@ class Lineage:
         "_count",
         "_inputs",
         "_noted",
-        "_reads",
         "fraction",
         "out",
         "parents",
         "postprocessing",
+        "reads",
         "written",
     )
 
@@ -93,15 +93,14 @@ class Lineage:
         self.parents: tuple[int, ...] = ()
         self.out = 0  # the id of the item being sent
         self.postprocessing = False
-        self._reads = array("Q")
+        self.reads = array("Q")  # every id read, for what postprocess writes
         self._noted: dict[Hashable, array[int]] = {}
         self.written = written
 
-    def read(self, item_id: int) -> tuple[int, ...]:
-        """Note that ``item_id`` was read; returns the parents to restore once it has been handled."""
-        self._reads.append(item_id)
-        before, self.parents = self.parents, (item_id,)
-        return before
+    def read(self, item_id: int) -> None:
+        """Note that ``item_id`` was read: what is written until the next read derives from it."""
+        self.reads.append(item_id)
+        self.parents = (item_id,)
 
     def fed(self, index: int, inputs: Any) -> None:
         """A root is handling its run input ``index`` (of this PE's inputs, in plan order): record and read it."""
@@ -113,12 +112,14 @@ class Lineage:
     def next_id(self, port: str, item: Any) -> int:
         """The id of the item being written to ``port``; records it with its parents."""
         parents = self.parents
-        if not parents and self.postprocessing and self._reads:
+        if not parents and self.postprocessing and self.reads:
             parents = self.parents = (self._everything_read(),)
-        self._count += 1
-        item_id = self.out = self._id(self._base | (self._count << _COUNT_SHIFT), parents)
-        if self.written is not None:
-            self.written.append((item_id, port, parents, item))
+        self._count = count = self._count + 1
+        unkept = self._base | (count << _COUNT_SHIFT)
+        item_id = self.out = unkept | 1 if self.fraction >= 1.0 else self._id(unkept, parents)
+        written = self.written
+        if written is not None:
+            written.append((item_id, port, parents, item))
         return item_id
 
     def note(self, key: Hashable) -> None:
@@ -134,7 +135,7 @@ class Lineage:
 
     def _everything_read(self) -> int:
         """One record for the set of all reads so far: what ``postprocess`` writes derive from by default."""
-        reads = tuple(self._reads)
+        reads = tuple(self.reads)
         self._count += 1
         set_id = self._id(self._base | (self._count << _COUNT_SHIFT), reads)
         if self.written is not None:

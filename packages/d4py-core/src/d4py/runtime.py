@@ -187,10 +187,12 @@ class Instance:
         """In a traced run, the function that hands one item arriving on ``port`` to the PE, with its id."""
         receive, lineage = self.receiver(port), self.lineage
         assert lineage is not None, "traced_receiver() in a run that is not traced"
+        note_read = lineage.reads.append
 
         def traced(item: Any, item_id: int) -> None:
             parents, out = lineage.parents, lineage.out  # restored after: a cycle may bring an item back here
-            lineage.read(item_id)
+            note_read(item_id)
+            lineage.parents = (item_id,)
             try:
                 receive(item)
             finally:
