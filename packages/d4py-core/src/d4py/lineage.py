@@ -35,26 +35,27 @@ from d4py.groupings import stable_digest
 if TYPE_CHECKING:
     from d4py.plan import Plan
 
-__all__ = ["RUN_INPUT", "Lineage", "Record", "instance_numbers", "kept", "roots", "split_id"]
+__all__ = ["RUN_INPUT", "Lineage", "Record", "instance_number", "kept", "roots", "writer"]
 
 Record = tuple[int, "str | None", tuple[int, ...], Any]  # (id, port, parents, item)
-RUN_INPUT = -1  # the "instance" of a root PE's run inputs, in instance_numbers
+RUN_INPUT = -1  # the "instance" of a root PE's run inputs
 _COUNT_SHIFT = 1  # bit 0 of an id says whether its chain is kept
 _NUMBER_SHIFT = 41  # an instance writes up to 2**40 items
+_INDEX_BITS = 12  # of an instance number: the instance's index (+1), pool copies included; above: the PE's position
 
 
-def instance_numbers(plan: Plan) -> dict[tuple[str, int], int]:
-    """Each (PE, instance index) of ``plan`` and its number in ids; index ``RUN_INPUT`` for a PE's run inputs."""
-    numbers: dict[tuple[str, int], int] = {}
-    for pe_id, node in plan.nodes.items():
-        for index in range(RUN_INPUT, node.instances):
-            numbers[(pe_id, index)] = len(numbers) + 1
-    return numbers
+def instance_number(plan: Plan, pe_id: str, index: int) -> int:
+    """The number in ids of instance ``index`` of ``pe_id`` (``RUN_INPUT``: its run inputs; a pool's copies too)."""
+    if not RUN_INPUT <= index < (1 << _INDEX_BITS) - 1:
+        raise ValueError(f"instance {index} of PE '{pe_id}': lineage ids number at most 4,094 instances of a PE")
+    return (list(plan.nodes).index(pe_id) << _INDEX_BITS) | (index + 1)
 
 
-def split_id(item_id: int) -> tuple[int, int]:
-    """The instance number and the count (1 for its first item) of ``item_id``."""
-    return item_id >> _NUMBER_SHIFT, (item_id & ((1 << _NUMBER_SHIFT) - 1)) >> _COUNT_SHIFT
+def writer(plan: Plan, item_id: int) -> tuple[str, int, int]:
+    """Who wrote ``item_id`` and when: (PE, instance index or ``RUN_INPUT``, count: 1 for its first item)."""
+    number = item_id >> _NUMBER_SHIFT
+    count = (item_id & ((1 << _NUMBER_SHIFT) - 1)) >> _COUNT_SHIFT
+    return list(plan.nodes)[number >> _INDEX_BITS], (number & ((1 << _INDEX_BITS) - 1)) - 1, count
 
 
 def kept(item_id: int) -> bool:
@@ -66,7 +67,7 @@ class Lineage:
     """One instance's lineage: the parents of what it writes now, what it has read, and the ids it hands out.
 
     ``number`` is the instance's number in ids, ``inputs_number`` that of its
-    PE's run inputs (:func:`instance_numbers`); ``fraction`` is the share of
+    PE's run inputs (:func:`instance_number`); ``fraction`` is the share of
     chains kept (1.0: all). The runtime sets
     ``parents`` around each call of the PE; ``next_id`` gives the id of the
     next item written and records it in ``written``.

@@ -23,7 +23,7 @@ from d4py import lineage, observe
 from d4py._exceptions import D4pyError, GraphError, PEFailure, TypeContractError, describe_item
 from d4py.contracts import check_item, is_checkable, type_name
 from d4py.groupings import stable_digest
-from d4py.lineage import RUN_INPUT, Lineage, instance_numbers
+from d4py.lineage import RUN_INPUT, Lineage, instance_number
 from d4py.observe import Activity, KeyWindow, Observer, Sampler, Tally, tallied, tally_of
 from d4py.pe import TYPE, ConsumerPE, GenericPE, IterativePE
 from d4py.plan import Edge, Plan
@@ -120,10 +120,10 @@ class Instance:
         self.activity = Activity() if self.observers else None
         self.lineage: Lineage | None = None
         if plan.trace:
-            numbers = instance_numbers(plan)
             wanted = self.activity is not None and any(observer.wants_items for observer in self.observers)
             written = self.activity.written if wanted and self.activity is not None else None
-            self.lineage = Lineage(numbers[(pe_id, index)], numbers[(pe_id, RUN_INPUT)], plan.trace, written)
+            number, inputs = instance_number(plan, pe_id, index), instance_number(plan, pe_id, RUN_INPUT)
+            self.lineage = Lineage(number, inputs, plan.trace, written)
             pe._lineage = self.lineage
         self._sampler = sampler if self.activity is not None else None
         if sampler is not None and self.activity is not None:

@@ -1,0 +1,71 @@
+"""Lineage ids: who wrote an item, what it derives from, and what costs nothing when a run is not traced."""
+
+from __future__ import annotations
+
+import pytest
+
+from d4py import WorkflowGraph, build_plan, run
+from d4py.lineage import RUN_INPUT, Lineage, instance_number, kept, roots, writer
+from d4py.testing import pes as p
+from d4py.testing.observing import LineageWatch
+
+
+def _plan():
+    graph = WorkflowGraph()
+    graph.connect(p.Lines(["a b"]), "output", p.SplitWords(), "input")
+    return build_plan(graph)
+
+
+def test_an_id_names_its_writer_and_count_for_planned_instances_run_inputs_and_pool_copies():
+    plan = _plan()
+    first, second = plan.nodes
+    for pe_id, index in [(first, 0), (first, RUN_INPUT), (second, 0), (second, 37)]:
+        written: list = []
+        lineage = Lineage(instance_number(plan, pe_id, index), 0, 1.0, written)
+        lineage.next_id("output", "x")
+        item_id = lineage.next_id("output", "y")
+        assert writer(plan, item_id) == (pe_id, index, 2) and kept(item_id)
+    with pytest.raises(ValueError, match="4,094 instances"):
+        instance_number(plan, first, 5000)
+
+
+def test_roots_stop_at_run_inputs_with_data_and_at_a_producers_items():
+    records = {
+        2: (2, "", (), {}),  # an -i iteration: no data
+        4: (4, "output", (2,), "line one"),  # the producer's item: a root
+        6: (6, "", (), {"input": "line two"}),  # a -d input: a root
+        8: (8, "output", (4, 6), ("word", 2)),
+        10: (10, "output", (8, 99), ("word", 2)),  # 99 not kept (sampled): skipped
+    }
+    assert roots(records, 10) == {4, 6}
+
+
+def test_sampled_ids_are_kept_by_the_same_rule_in_every_process():
+    def ids(share: float) -> list[int]:
+        lineage = Lineage(5, 4, share, None)
+        return [lineage.next_id("output", n) for n in range(200)]
+
+    assert ids(0.3) == ids(0.3)
+    assert 20 < sum(kept(i) for i in ids(0.3)) < 100
+    assert all(kept(i) for i in ids(1.0))
+
+
+def test_an_untraced_run_ignores_note_input_and_write_derived():
+    graph = WorkflowGraph()
+    split, counter = p.SplitWords(), p.WordCounter()
+    graph.connect(split, "output", counter, "input")
+    result = run(graph, {split: [{"input": "b a b"}]})
+    assert sorted(result.output(counter.id)) == [("a", 1), ("b", 2)]
+
+
+def test_a_traced_run_with_the_budget_scaling_instances_traces_every_output():
+    graph = WorkflowGraph()
+    split, counter = p.SplitWords(), p.WordCounter(numprocesses=4)
+    graph.connect(split, "output", counter, "input")
+    watch = LineageWatch()
+    run(graph, {split: [{"input": "b a b"}, {"input": "c"}]}, processes=3, plugins=[watch])
+    assert [(item, [root for _, root in found]) for _, item, found in watch.explain()] == [
+        ("('a', 1)", ["{'input': 'b a b'}"]),
+        ("('b', 2)", ["{'input': 'b a b'}"]),
+        ("('c', 1)", ["{'input': 'c'}"]),
+    ]
