@@ -1,0 +1,124 @@
+"""W3C PROV export of a real traced run: PROV-JSON and PROV-N that the prov package reads back whole."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+
+import pytest
+from prov.model import ProvActivity, ProvDerivation, ProvDocument, ProvEntity, ProvUsage
+from prov_fixtures import WORKFLOWS, traced_run
+
+from d4py import UsageError
+from d4py_monitor.prov.export import file_sha256
+from d4py_monitor.prov.w3c import prov_document, write_prov
+
+LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/wordcount.py
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory):
+    return traced_run("wordcount.py", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def failed(tmp_path_factory):
+    return traced_run("wordcount_fails.py", tmp_path_factory)
+
+
+def attribute(record, name):
+    """The one value of attribute ``d4py:NAME`` (or ``prov:NAME``) of ``record``, None if it has none."""
+    values = [value for key, value in record.attributes if key.localpart == name]
+    return values[0] if values else None
+
+
+def formal(record, name):
+    """The value of the formal attribute ``prov:NAME`` of a relation (``entity``, ``activity``, ...)."""
+    return next(value for key, value in record.formal_attributes if key.localpart == name)
+
+
+def derivations(document):
+    """Entity id -> the ids it was derived from."""
+    parents = {}
+    for record in document.get_records(ProvDerivation):
+        parents.setdefault(formal(record, "generatedEntity"), set()).add(formal(record, "usedEntity"))
+    return parents
+
+
+def test_each_word_count_derives_from_exactly_the_lines_it_counts(counted, tmp_path):
+    run, lineage = counted
+    write_prov(run, lineage, tmp_path / "run.json", "prov-json")
+    document = ProvDocument.deserialize(tmp_path / "run.json", format="json")
+    entities = {record.identifier: record for record in document.get_records(ProvEntity)}
+    parents = derivations(document)
+    outputs = [e for e in entities.values() if str(attribute(e, "type")) == "d4py:Output"]
+    assert sorted(attribute(e, "value") for e in outputs) == sorted(r.value for r in lineage.outputs())
+    assert len(outputs) == 7  # the, cat, sat, dog, down, a, ran
+    for output in outputs:
+        word, _ = ast.literal_eval(attribute(output, "value"))  # the preview of a (word, count) tuple
+        found, stack = set(), [output.identifier]
+        while stack:
+            current = stack.pop()
+            if attribute(entities[current], "pe") == "Lines0" and attribute(entities[current], "port") == "output":
+                found.add(attribute(entities[current], "value"))
+            stack.extend(parents.get(current, ()))
+        assert found == {repr(line) for line in LINES if word in line.split()}, word
+
+
+def test_prov_json_and_prov_n_read_back_equal_to_the_document(counted, tmp_path):
+    run, lineage = counted
+    document = prov_document(run, lineage)
+    write_prov(run, lineage, tmp_path / "run.json", "prov-json")
+    write_prov(run, lineage, tmp_path / "run.provn", "prov-n")
+    assert ProvDocument.deserialize(tmp_path / "run.json", format="json") == document
+    assert ProvDocument.deserialize(tmp_path / "run.provn", format="provn") == document
+    text = (tmp_path / "run.provn").read_text()
+    for item_id, record in lineage.items.items():
+        assert f"entity(run:item/{item_id}, " in text or f"collection(run:item/{item_id}" in text, record
+    assert "\"('cat', 2)\"" in text  # previews are readable in the PROV-N
+
+
+def test_the_run_follows_the_workflow_file_and_keeps_its_times(counted):
+    run, lineage = counted
+    document = prov_document(run, lineage)
+    (run_activity,) = [a for a in document.get_records(ProvActivity) if a.identifier.localpart == "run"]
+    assert run_activity.get_startTime().timestamp() == pytest.approx(run.started)
+    assert run_activity.get_endTime().timestamp() == pytest.approx(run.ended)
+    assert attribute(run_activity, "status") == "ok"
+    (plan,) = [e for e in document.get_records(ProvEntity) if e.identifier.localpart == "workflow"]
+    assert attribute(plan, "source") == str(WORKFLOWS / "wordcount.py")
+    assert attribute(plan, "sha256") == file_sha256(WORKFLOWS / "wordcount.py")
+    instances = {a.identifier.localpart for a in document.get_records(ProvActivity)} - {"run"}
+    assert instances == {
+        "instance/Lines0/0",
+        "instance/SplitWords1/0",
+        "instance/WordCounter2/0",
+        "instance/WordCounter2/1",
+    }
+
+
+def test_a_failed_call_is_an_activity_with_its_error_that_used_its_input(failed):
+    run, lineage = failed
+    assert run.status == "failed"
+    document = prov_document(run, lineage)
+    (failure,) = [a for a in document.get_records(ProvActivity) if a.identifier.localpart.startswith("failure/")]
+    assert "Fails2" in attribute(failure, "error") and attribute(failure, "value") == "{'input': ('dog', 1)}"
+    (dog,) = [
+        formal(u, "entity") for u in document.get_records(ProvUsage) if formal(u, "activity") == failure.identifier
+    ]
+    entities = {e.identifier: e for e in document.get_records(ProvEntity)}
+    assert attribute(entities[dog], "value") == "('dog', 1)"
+    assert "run:failure/1" in document.serialize(format="provn").split("wasEndedBy(run:run, -, ")[1]
+
+
+def test_an_unknown_format_is_one_line_naming_the_formats(counted, tmp_path):
+    with pytest.raises(UsageError, match=re.escape("PROV format 'turtle': give one of prov-json, prov-n")):
+        write_prov(*counted, tmp_path / "run.ttl", "turtle")
+
+
+def test_a_secret_in_the_records_options_stays_out(counted, tmp_path):
+    run, lineage = counted
+    leaky = dataclasses.replace(run, options={"password": "hunter2", "url": "redis://user:hunter2@host/0"})
+    write_prov(leaky, lineage, tmp_path / "run.provn", "prov-n")
+    assert "hunter2" not in (tmp_path / "run.provn").read_text()
