@@ -20,6 +20,7 @@ import pytest
 
 import d4py
 from d4py import PEFailure, WorkflowGraph
+from d4py.inputs import RunInput
 from d4py.lineage import RUN_INPUT
 from d4py.testing.observing import LineageWatch
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
@@ -47,11 +48,11 @@ def lineage_from_watch(run_id: str, watch: LineageWatch) -> RunLineage:
     return RunLineage(run_id, "full" if watch.share >= 1 else "sampled", watch.share, items, failures)
 
 
-def record_traced(graph: WorkflowGraph, out: str) -> None:
+def record_traced(graph: WorkflowGraph, out: str, inputs: RunInput = None) -> None:
     """Run ``graph`` on simple, traced; write ``{"run": record, "lineage": lineage}`` to ``out``."""
     watch = LineageWatch()
     with contextlib.suppress(PEFailure):  # a failed run is recorded, with its lineage up to the failure
-        d4py.run(graph, plugins=[watch])
+        d4py.run(graph, inputs, plugins=[watch])
     store = open_store(create=False)
     try:
         run = store.load(store.summaries()[0].id)

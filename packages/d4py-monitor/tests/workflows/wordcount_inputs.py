@@ -1,0 +1,17 @@
+"""Words of the lines given as run input counted: SplitWords -> WordCounter (2 instances, by word)."""
+
+import sys
+
+from d4py import WorkflowGraph
+from d4py.testing.pes import SplitWords, WordCounter
+
+LINES = ["the cat sat", "the dog sat down", "a cat ran"]
+
+graph = WorkflowGraph()
+split, count = SplitWords(), WordCounter(numprocesses=2)
+graph.connect(split, "output", count, "input")
+
+if __name__ == "__main__":
+    from prov_fixtures import record_traced
+
+    record_traced(graph, sys.argv[1], {split: [{"input": line} for line in LINES]})
