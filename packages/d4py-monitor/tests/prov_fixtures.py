@@ -48,9 +48,9 @@ def lineage_from_watch(run_id: str, watch: LineageWatch) -> RunLineage:
     return RunLineage(run_id, "full" if watch.share >= 1 else "sampled", watch.share, items, failures)
 
 
-def record_traced(graph: WorkflowGraph, out: str, inputs: RunInput = None) -> None:
-    """Run ``graph`` on simple, traced; write ``{"run": record, "lineage": lineage}`` to ``out``."""
-    watch = LineageWatch()
+def record_traced(graph: WorkflowGraph, out: str, inputs: RunInput = None, share: float = 1.0) -> None:
+    """Run ``graph`` on simple, tracing ``share`` of its chains; write the run record and lineage to ``out``."""
+    watch = LineageWatch(share)
     with contextlib.suppress(PEFailure):  # a failed run is recorded, with its lineage up to the failure
         d4py.run(graph, inputs, plugins=[watch])
     store = open_store(create=False)
@@ -62,23 +62,23 @@ def record_traced(graph: WorkflowGraph, out: str, inputs: RunInput = None) -> No
     Path(out).write_text(json.dumps({"run": run.to_json(), "lineage": lineage.to_json()}))
 
 
-def run_script(name: str, folder: Path) -> tuple[RunRecord, RunLineage]:
-    """Run ``workflows/NAME`` as a script with $D4PY_HOME in ``folder``; its run record and lineage."""
+def run_script(name: str, folder: Path, *args: str) -> tuple[RunRecord, RunLineage]:
+    """Run ``workflows/NAME`` as a script (with ``args`` after its output file) with $D4PY_HOME in ``folder``."""
     out = folder / "traced.json"
     env = {**os.environ, "D4PY_HOME": str(folder / "home"), "PYTHONPATH": str(Path(__file__).parent)}
     done = subprocess.run(
-        [sys.executable, str(WORKFLOWS / name), str(out)], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, str(WORKFLOWS / name), str(out), *args], capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
     return RunRecord.from_json(document["run"]), RunLineage.from_json(document["lineage"])
 
 
-_traced: dict[str, tuple[RunRecord, RunLineage]] = {}
+_traced: dict[tuple[str, ...], tuple[RunRecord, RunLineage]] = {}
 
 
-def traced_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, RunLineage]:
-    """:func:`run_script` once per session and workflow; later calls share its run."""
-    if name not in _traced:
-        _traced[name] = run_script(name, tmp_path_factory.mktemp(Path(name).stem))
-    return _traced[name]
+def traced_run(name: str, tmp_path_factory: pytest.TempPathFactory, *args: str) -> tuple[RunRecord, RunLineage]:
+    """:func:`run_script` once per session, workflow and arguments; later calls share its run."""
+    if (name, *args) not in _traced:
+        _traced[(name, *args)] = run_script(name, tmp_path_factory.mktemp(Path(name).stem), *args)
+    return _traced[(name, *args)]

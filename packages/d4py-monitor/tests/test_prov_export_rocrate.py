@@ -93,11 +93,16 @@ def given(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    return traced_run("wordcount_inputs.py", tmp_path_factory, "0.5")
+
+
+@pytest.fixture(scope="module")
 def failed(tmp_path_factory):
     return traced_run("wordcount_fails.py", tmp_path_factory)
 
 
-@pytest.mark.parametrize("traced", ["counted", "given", "failed"])
+@pytest.mark.parametrize("traced", ["counted", "given", "sampled", "failed"])
 def test_the_crate_validates_offline_as_a_provenance_run_crate(traced, request, validate, tmp_path):
     write_ro_crate(*request.getfixturevalue(traced), tmp_path / "crate")
     assert validate(tmp_path / "crate") == []

@@ -23,6 +23,12 @@ def counted(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    """Lines given as run input, half of their chains traced: the second and third lines' are kept."""
+    return traced_run("wordcount_inputs.py", tmp_path_factory, "0.5")
+
+
+@pytest.fixture(scope="module")
 def failed(tmp_path_factory):
     return traced_run("wordcount_fails.py", tmp_path_factory)
 
@@ -64,6 +70,28 @@ def test_each_word_count_derives_from_exactly_the_lines_it_counts(counted, tmp_p
                 found.add(attribute(entities[current], "value"))
             stack.extend(parents.get(current, ()))
         assert found == {repr(line) for line in LINES if word in line.split()}, word
+
+
+def test_a_sampled_run_derives_each_kept_count_from_the_kept_lines_only(sampled, tmp_path):
+    run, lineage = sampled
+    assert lineage.level == "sampled"
+    kept = [ast.literal_eval(r.value)["input"] for r in lineage.items.values() if r.port == ""]
+    assert kept == LINES[1:]
+    write_prov(run, lineage, tmp_path / "run.json", "prov-json")
+    document = ProvDocument.deserialize(tmp_path / "run.json", format="json")
+    assert document == prov_document(run, lineage)
+    entities = {record.identifier: record for record in document.get_records(ProvEntity)}
+    parents = derivations(document)
+    assert set().union(*parents.values()) <= set(entities)  # no relation names an item the run did not keep
+    for output in (e for e in entities.values() if str(attribute(e, "type")) == "d4py:Output"):
+        word, _ = ast.literal_eval(attribute(output, "value"))
+        found, stack = set(), [output.identifier]
+        while stack:
+            current = stack.pop()
+            if str(attribute(entities[current], "type")) == "d4py:RunInput":
+                found.add(ast.literal_eval(attribute(entities[current], "value"))["input"])
+            stack.extend(parents.get(current, ()))
+        assert found == {line for line in kept if word in line.split()}, word
 
 
 def test_prov_json_and_prov_n_read_back_equal_to_the_document(counted, tmp_path):

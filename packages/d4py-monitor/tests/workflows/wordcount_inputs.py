@@ -1,4 +1,7 @@
-"""Words of the lines given as run input counted: SplitWords -> WordCounter (2 instances, by word)."""
+"""Words of the lines given as run input counted: SplitWords -> WordCounter (2 instances, by word).
+
+As a script: ``wordcount_inputs.py OUT [SHARE]`` traces SHARE of the lines' chains (all by default).
+"""
 
 import sys
 
@@ -14,4 +17,5 @@ graph.connect(split, "output", count, "input")
 if __name__ == "__main__":
     from prov_fixtures import record_traced
 
-    record_traced(graph, sys.argv[1], {split: [{"input": line} for line in LINES]})
+    share = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    record_traced(graph, sys.argv[1], {split: [{"input": line} for line in LINES]}, share)
