@@ -89,7 +89,21 @@ class _Crate:
     def __init__(self, run: RunRecord, lineage: RunLineage, workflow_id: str) -> None:
         self.run, self.lineage, self.workflow_id = run, lineage, workflow_id
         self.graph = run.workflow["graph"]
-        self.items = [record for _, record in sorted(lineage.items.items()) if record.port is not None]
+        records = [record for _, record in sorted(lineage.items.items())]
+        # The items the crate holds: not the sets of reads, nor the empty run inputs of -i iterations.
+        self.items = [r for r in records if r.port is not None and not (r.port == "" and r.value == "{}")]
+        self.held = {record.id for record in self.items}
+        self.given: dict[str, list[ItemRecord]] = {}  # root PE -> the run inputs it was given
+        self.results: dict[tuple[str, str], list[ItemRecord]] = {}  # unconnected output -> its items
+        for record in self.items:
+            if record.port == "":
+                self.given.setdefault(record.pe, []).append(record)
+            elif record.output and record.port:
+                self.results.setdefault((record.pe, record.port), []).append(record)
+        self.by_instance: dict[tuple[str, int], list[ItemRecord]] = {}  # what each instance wrote, sets included
+        for record in records:
+            if record.port != "":
+                self.by_instance.setdefault((record.pe, record.instance), []).append(record)
         self.port_items = self._port_items()
 
     def entities(self) -> list[dict[str, Any]]:
@@ -163,8 +177,8 @@ class _Crate:
             "identifier": run.workflow["hash"],
             "hasPart": _refs(f"#pe/{pe['id']}" for pe in self.graph["pes"]),
             "step": _refs(f"#step/{pe['id']}" for pe in self.graph["pes"]),
-            "input": _refs(f"#param/run/{pe}/input" for pe in self._given()),
-            "output": _refs(f"#param/run/{pe}/{port}" for pe, port in self._outputs()),
+            "input": _refs(f"#param/run/{pe}/input" for pe in self.given),
+            "output": _refs(f"#param/run/{pe}/{port}" for pe, port in self.results),
         }
         if run.workflow.get("source"):
             workflow["description"] = f"The workflow file {run.workflow['source']} (graph hash {run.workflow['hash']})."
@@ -200,12 +214,9 @@ class _Crate:
         parameters = []
         for (pe_id, port), records in self.port_items.items():
             parameters.append(self._parameter(f"#param/{pe_id}/{port}", f"{pe_id}.{port}", records))
-        for pe_id in self._given():
-            records = [r for r in self.items if r.pe == pe_id and r.port == "" and not self._empty_input(r)]
+        for pe_id, records in self.given.items():
             parameters.append(self._parameter(f"#param/run/{pe_id}/input", f"run input of {pe_id}", records))
-        outputs = [record for record in self.items if record.output]
-        for pe_id, port in self._outputs():
-            records = [record for record in outputs if (record.pe, record.port) == (pe_id, port)]
+        for (pe_id, port), records in self.results.items():
             parameters.append(self._parameter(f"#param/run/{pe_id}/{port}", f"{pe_id}.{port} (a result)", records))
         return parameters
 
@@ -237,14 +248,12 @@ class _Crate:
                 "exampleOfWork": _refs(examples.get(record.id, [])),
             }
             for record in self.items
-            if record.port != "" or record.value != "{}"
         ]
 
     def _actions(self) -> list[dict[str, Any]]:
         run = self.run
         status = _STATUS.get(run.status, _FAILED)
         times = {"startTime": _time(run.started), "endTime": _time(run.ended)}
-        given = [r for r in self.items if r.port == "" and r.value != "{}"]
         workflow_run: dict[str, Any] = {
             "@id": "#run",
             "@type": "CreateAction",
@@ -253,8 +262,8 @@ class _Crate:
             + (f", {run.processes} processes" if run.processes else "")
             + f", on {run.host}.",
             "instrument": _ref(self.workflow_id),
-            "object": _refs(f"#item/{r.id}" for r in given),
-            "result": _refs(f"#item/{r.id}" for r in self.items if r.output),
+            "object": _refs(f"#item/{r.id}" for records in self.given.values() for r in records),
+            "result": _refs(f"#item/{r.id}" for records in self.results.values() for r in records),
             "actionStatus": status,
             **times,
         }
@@ -277,21 +286,18 @@ class _Crate:
 
     def _instance_actions(self, pe_id: str, index: int) -> list[dict[str, Any]]:
         known = self.lineage.items
-        wrote = [r for r in self.items if (r.pe, r.instance) == (pe_id, index) and r.port]
-        read: dict[int, None] = {}
-        for record in known.values():
-            if (record.pe, record.instance) == (pe_id, index) and record.port is None:
-                read.update(dict.fromkeys(record.parents))
+        wrote = self.by_instance.get((pe_id, index), [])
+        read: set[int] = set()  # its sets of reads, and the inputs its items derive from
         for record in wrote:
-            read.update(dict.fromkeys(p for p in record.parents if p in known and known[p].port is not None))
+            read.update(record.parents if record.port is None else (p for p in record.parents if p in known))
         failures = [f for f in self.lineage.failures if (f.pe, f.instance) == (pe_id, index)]
         action: dict[str, Any] = {
             "@id": f"#run/{pe_id}/{index}",
             "@type": "CreateAction",
             "name": f"{pe_id}[{index}]",
             "instrument": _ref(f"#pe/{pe_id}"),
-            "object": _refs(f"#item/{i}" for i in sorted(read) if i in known and not self._empty_input(known[i])),
-            "result": _refs(f"#item/{r.id}" for r in wrote),
+            "object": _refs(f"#item/{i}" for i in sorted(read & self.held)),
+            "result": _refs(f"#item/{r.id}" for r in wrote if r.port),
             "actionStatus": _FAILED if failures else _STATUS["ok"],
         }
         if failures:
@@ -318,15 +324,3 @@ class _Crate:
             if records:
                 crossed[(c["to"], c["input"])] = crossed.get((c["to"], c["input"]), []) + records
         return crossed
-
-    def _given(self) -> list[str]:
-        """The root PEs given data as run input."""
-        return sorted({r.pe for r in self.items if r.port == "" and not self._empty_input(r)})
-
-    def _outputs(self) -> list[tuple[str, str]]:
-        """The unconnected outputs that items were written to."""
-        return sorted({(r.pe, r.port) for r in self.items if r.output and r.port})
-
-    @staticmethod
-    def _empty_input(record: ItemRecord) -> bool:
-        return record.port == "" and record.value == "{}"
