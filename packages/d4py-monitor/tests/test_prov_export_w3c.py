@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import sys
 
 import pytest
 from prov.model import ProvActivity, ProvDerivation, ProvDocument, ProvEntity, ProvUsage
@@ -150,3 +151,26 @@ def test_a_secret_in_the_records_options_stays_out(counted, tmp_path):
     leaky = dataclasses.replace(run, options={"password": "hunter2", "url": "redis://user:hunter2@host/0"})
     write_prov(leaky, lineage, tmp_path / "run.provn", "prov-n")
     assert "hunter2" not in (tmp_path / "run.provn").read_text()
+
+
+def test_an_items_metadata_are_attributes_that_read_back(counted, tmp_path):
+    run, lineage = counted
+    first = lineage.outputs()[0]
+    described = {"station": "AQU", "depth km": 12.5, "tags": ["a", "b"], "checked": True}
+    items = {**lineage.items, first.id: dataclasses.replace(first, metadata=described)}
+    lineage = dataclasses.replace(lineage, items=items)
+    write_prov(run, lineage, tmp_path / "run.provn", "prov-n")
+    document = ProvDocument.deserialize(tmp_path / "run.provn", format="provn")
+    assert document == prov_document(run, lineage)
+    (entity,) = [e for e in document.get_records(ProvEntity) if e.identifier.localpart == f"item/{first.id}"]
+    assert attribute(entity, "metadata.station") == "AQU"
+    assert attribute(entity, "metadata.depth%20km") == 12.5
+    assert attribute(entity, "metadata.tags") == '["a", "b"]'
+    assert attribute(entity, "metadata.checked") is True
+
+
+def test_without_the_prov_package_the_export_says_how_to_install_it(counted, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "prov.model", None)  # as if not installed: importing it raises
+    with pytest.raises(UsageError, match=re.escape("needs the prov package: pip install 'd4py-monitor[prov]'")):
+        write_prov(*counted, tmp_path / "run.provn", "prov-n")
+    assert not (tmp_path / "run.provn").exists()
