@@ -12,7 +12,7 @@ from prov.model import ProvActivity, ProvDerivation, ProvDocument, ProvEntity, P
 from prov_fixtures import WORKFLOWS, traced_run
 
 from d4py import UsageError
-from d4py_monitor.prov.export import file_sha256
+from d4py_monitor.prov.facts import file_sha256
 from d4py_monitor.prov.w3c import prov_document, write_prov
 
 LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/wordcount.py

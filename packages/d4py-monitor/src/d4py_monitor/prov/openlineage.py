@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from d4py_monitor.__about__ import __version__
-from d4py_monitor.prov.export import error_text, failure_error, run_inputs, utc
+from d4py_monitor.prov.facts import error_text, failure_error, run_inputs, utc
 from d4py_monitor.prov.model import RunLineage
 from d4py_monitor.record import RunRecord
 

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from d4py_monitor.prov.export import error_text, failure_error, instances, item_name, utc, workflow_file
+from d4py_monitor.prov.facts import error_text, failure_error, instances, item_name, utc, workflow_file
 from d4py_monitor.prov.model import ItemRecord, RunLineage
 from d4py_monitor.prov.w3c import write_prov
 from d4py_monitor.record import RunRecord

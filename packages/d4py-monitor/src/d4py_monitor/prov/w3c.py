@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from d4py import UsageError
-from d4py_monitor.prov.export import (
+from d4py_monitor.prov.facts import (
     error_text,
     failure_error,
     file_sha256,

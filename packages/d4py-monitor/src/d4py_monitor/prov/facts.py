@@ -1,4 +1,4 @@
-"""What the exports of a traced run share: times, the workflow file, names for items and instances, errors."""
+"""Facts about a run that the exports share: times, the workflow file, names for items and instances, errors."""
 
 from __future__ import annotations
 
