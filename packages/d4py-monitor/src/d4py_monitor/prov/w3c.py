@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["D4PY_NAMESPACE", "FORMATS", "prov_document", "write_prov"]
 
 D4PY_NAMESPACE = "urn:d4py:ns#"  # d4py's terms; a URN, as the project publishes no vocabulary on the web
-FORMATS = {"prov-json": "json", "prov-n": "provn"}  # our format names -> the prov package's
+FORMATS = ("prov-json", "prov-n")
 
 
 def prov_document(run: RunRecord, lineage: RunLineage) -> ProvDocument:
