@@ -8,6 +8,7 @@ and URIs), which must serialise to the same document.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import datetime
@@ -158,3 +159,13 @@ def test_a_failed_run_ends_with_a_fail_event_carrying_the_error(failed):
 
 def test_events_keep_the_namespace_given(given):
     assert {e["job"]["namespace"] for e in openlineage_events(*given, namespace="lab")} == {"lab"}
+
+
+@pytest.mark.parametrize(("status", "kinds"), [("interrupted", ["START", "ABORT"]), ("running", ["START"])])
+def test_an_interrupted_run_aborts_and_a_running_one_has_only_started(given, status, kinds):
+    run, lineage = given
+    events = openlineage_events(dataclasses.replace(run, status=status), lineage)
+    assert [event["eventType"] for event in events] == kinds
+    for event in events:
+        check_required(event)
+        assert without(rebuilt(event), ()) == without(event, CUSTOM)
