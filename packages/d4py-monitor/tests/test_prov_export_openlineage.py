@@ -40,12 +40,12 @@ CUSTOM = {"d4py"}
 
 @pytest.fixture(scope="module")
 def given(tmp_path_factory):
-    return traced_run("wordcount_inputs.py", tmp_path_factory)
+    return traced_run("words_given.py", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def failed(tmp_path_factory):
-    return traced_run("wordcount_fails.py", tmp_path_factory)
+    return traced_run("words_fail.py", tmp_path_factory)
 
 
 def facets(found):
@@ -119,17 +119,17 @@ def test_a_run_is_a_start_and_a_complete_event_the_client_model_accepts(given, t
     assert datetime.fromisoformat(start["eventTime"]).timestamp() == pytest.approx(run.started)
     assert datetime.fromisoformat(end["eventTime"]).timestamp() == pytest.approx(run.ended)
     assert start["run"]["runId"] == end["run"]["runId"] == run_uuid(run.id)
-    assert start["job"] == end["job"] and end["job"]["name"] == "wordcount_inputs"
+    assert start["job"] == end["job"] and end["job"]["name"] == "words_given"
 
 
 def test_the_datasets_are_the_run_inputs_and_the_unconnected_outputs_with_their_counts(given):
     run, lineage = given
     _, end = openlineage_events(run, lineage)
     (given_lines,) = end["inputs"]
-    assert given_lines["name"] == "wordcount_inputs/SplitWords0/input"
+    assert given_lines["name"] == "words_given/SplitWords0/input"
     assert given_lines["inputFacets"]["inputStatistics"]["rowCount"] == 3  # three lines
     (counts,) = end["outputs"]
-    assert counts["name"] == "wordcount_inputs/WordCounter1/output"
+    assert counts["name"] == "words_given/WordCounter1/output"
     assert counts["outputFacets"]["outputStatistics"]["rowCount"] == 7  # seven distinct words
     instances = end["run"]["facets"]["d4py"]["instances"]
     assert sorted((i["pe"], i["index"]) for i in instances) == [

@@ -84,22 +84,22 @@ def validate(validator_cache, monkeypatch):
 
 @pytest.fixture(scope="module")
 def counted(tmp_path_factory):
-    return traced_run("wordcount.py", tmp_path_factory)
+    return traced_run("words.py", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def given(tmp_path_factory):
-    return traced_run("wordcount_inputs.py", tmp_path_factory)
+    return traced_run("words_given.py", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory):
-    return traced_run("wordcount_inputs.py", tmp_path_factory, "0.5")
+    return traced_run("words_given.py", tmp_path_factory, "0.5")
 
 
 @pytest.fixture(scope="module")
 def failed(tmp_path_factory):
-    return traced_run("wordcount_fails.py", tmp_path_factory)
+    return traced_run("words_fail.py", tmp_path_factory)
 
 
 @pytest.mark.parametrize("traced", ["counted", "given", "sampled", "failed"])
@@ -123,9 +123,9 @@ def test_the_crate_holds_the_workflow_file_the_runs_times_status_and_results(cou
     run, lineage = counted
     write_ro_crate(run, lineage, tmp_path / "crate")
     crate = ROCrate(tmp_path / "crate")
-    assert crate.mainEntity.id == "wordcount.py"
+    assert crate.mainEntity.id == "words.py"
     assert "ComputationalWorkflow" in crate.mainEntity.type
-    assert (tmp_path / "crate" / "wordcount.py").read_bytes() == (WORKFLOWS / "wordcount.py").read_bytes()
+    assert (tmp_path / "crate" / "words.py").read_bytes() == (WORKFLOWS / "words.py").read_bytes()
     action = crate.get("#run")
     assert action["instrument"] is crate.mainEntity
     assert datetime.fromisoformat(action["startTime"]).timestamp() == pytest.approx(run.started, abs=1e-3)

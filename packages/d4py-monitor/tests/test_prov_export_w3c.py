@@ -15,23 +15,23 @@ from d4py import UsageError
 from d4py_monitor.prov.facts import file_sha256
 from d4py_monitor.prov.w3c import prov_document, write_prov
 
-LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/wordcount.py
+LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/words.py
 
 
 @pytest.fixture(scope="module")
 def counted(tmp_path_factory):
-    return traced_run("wordcount.py", tmp_path_factory)
+    return traced_run("words.py", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory):
     """Lines given as run input, half of their chains traced: the second and third lines' are kept."""
-    return traced_run("wordcount_inputs.py", tmp_path_factory, "0.5")
+    return traced_run("words_given.py", tmp_path_factory, "0.5")
 
 
 @pytest.fixture(scope="module")
 def failed(tmp_path_factory):
-    return traced_run("wordcount_fails.py", tmp_path_factory)
+    return traced_run("words_fail.py", tmp_path_factory)
 
 
 def attribute(record, name):
@@ -116,8 +116,8 @@ def test_the_run_follows_the_workflow_file_and_keeps_its_times(counted):
     assert run_activity.get_endTime().timestamp() == pytest.approx(run.ended)
     assert attribute(run_activity, "status") == "ok"
     (plan,) = [e for e in document.get_records(ProvEntity) if e.identifier.localpart == "workflow"]
-    assert attribute(plan, "source") == str(WORKFLOWS / "wordcount.py")
-    assert attribute(plan, "sha256") == file_sha256(WORKFLOWS / "wordcount.py")
+    assert attribute(plan, "source") == str(WORKFLOWS / "words.py")
+    assert attribute(plan, "sha256") == file_sha256(WORKFLOWS / "words.py")
     instances = {a.identifier.localpart for a in document.get_records(ProvActivity)} - {"run"}
     assert instances == {
         "instance/Lines0/0",

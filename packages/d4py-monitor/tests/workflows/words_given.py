@@ -1,6 +1,6 @@
 """Words of the lines given as run input counted: SplitWords -> WordCounter (2 instances, by word).
 
-As a script: ``wordcount_inputs.py OUT [SHARE]`` traces SHARE of the lines' chains (all by default).
+As a script: ``words_given.py OUT [SHARE]`` traces SHARE of the lines' chains (all by default).
 """
 
 import sys
