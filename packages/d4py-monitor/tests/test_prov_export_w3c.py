@@ -6,9 +6,19 @@ import ast
 import dataclasses
 import re
 import sys
+from collections import Counter
 
 import pytest
-from prov.model import ProvActivity, ProvDerivation, ProvDocument, ProvEntity, ProvUsage
+from prov.model import (
+    ProvActivity,
+    ProvAgent,
+    ProvDerivation,
+    ProvDocument,
+    ProvEntity,
+    ProvGeneration,
+    ProvRelation,
+    ProvUsage,
+)
 from prov_fixtures import WORKFLOWS, traced_run
 
 from d4py import UsageError
@@ -51,6 +61,48 @@ def derivations(document):
     for record in document.get_records(ProvDerivation):
         parents.setdefault(formal(record, "generatedEntity"), set()).add(formal(record, "usedEntity"))
     return parents
+
+
+def check_constraints(document):
+    """Some PROV-CONSTRAINTS, checked by hand: no validator of them installs here.
+
+    Every relation names records the document declares; an entity is generated
+    once at most; derivations have no cycle; an activity starts before it ends.
+    """
+    kinds = {ProvEntity: set(), ProvActivity: set(), ProvAgent: set()}
+    for kind, names in kinds.items():
+        names.update(record.identifier for record in document.get_records(kind))
+    entities, activities, agents = kinds[ProvEntity], kinds[ProvActivity], kinds[ProvAgent]
+    expected = {"entity": entities, "generatedEntity": entities, "usedEntity": entities, "collection": entities}
+    expected |= {"activity": activities, "starter": activities, "ender": activities, "agent": agents, "plan": entities}
+    generated = Counter()
+    for relation in document.get_records(ProvRelation):
+        for key, value in relation.formal_attributes:
+            if value is not None and key.localpart in expected:
+                assert value in expected[key.localpart], (relation, key.localpart)
+        if isinstance(relation, ProvGeneration):
+            generated[formal(relation, "entity")] += 1
+    assert generated and max(generated.values()) == 1
+    parents, state = derivations(document), {}
+
+    def visit(node):  # depth first: a node met again while still open closes a cycle
+        assert state.get(node) != "open", f"derivation cycle through {node}"
+        if state.get(node) is None:
+            state[node] = "open"
+            for parent in parents.get(node, ()):
+                visit(parent)
+            state[node] = "done"
+
+    for node in parents:
+        visit(node)
+    for activity in document.get_records(ProvActivity):
+        if activity.get_startTime() and activity.get_endTime():
+            assert activity.get_startTime() <= activity.get_endTime()
+
+
+@pytest.mark.parametrize("traced", ["counted", "sampled", "failed"])
+def test_the_documents_keep_the_prov_constraints_checked_here(traced, request):
+    check_constraints(prov_document(*request.getfixturevalue(traced)))
 
 
 def test_each_word_count_derives_from_exactly_the_lines_it_counts(counted, tmp_path):
