@@ -45,7 +45,7 @@ from d4py_monitor.prov.facts import (
     workflow_file,
 )
 from d4py_monitor.prov.model import ItemRecord, RunLineage
-from d4py_monitor.record import RunRecord
+from d4py_monitor.record import InstanceRecord, RunRecord
 from d4py_monitor.redact import redact
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class _Builder:
         self.document.entity(self.ns["workflow"], plan)
         self.document.wasAssociatedWith(self.ns["run"], self.ns["d4py"], self.ns["workflow"])
 
-    def _instance(self, pe_id: str, index: int, record: Any) -> None:
+    def _instance(self, pe_id: str, index: int, record: InstanceRecord | None) -> None:
         d4py = self.d4py
         attributes: dict[Any, Any] = {"prov:label": f"{pe_id}[{index}]", d4py["pe"]: pe_id, d4py["index"]: index}
         if record is not None:
