@@ -35,7 +35,7 @@ from d4py.groupings import stable_digest
 if TYPE_CHECKING:
     from d4py.plan import Plan
 
-__all__ = ["RUN_INPUT", "Lineage", "Record", "instance_number", "kept", "roots", "writer"]
+__all__ = ["RUN_INPUT", "Lineage", "Record", "count_of", "instance_number", "kept", "roots", "writer"]
 
 Record = tuple[int, "str | None", tuple[int, ...], Any]  # (id, port, parents, item)
 RUN_INPUT = -1  # the "instance" of a root PE's run inputs
@@ -52,10 +52,14 @@ def instance_number(plan: Plan, pe_id: str, index: int) -> int:
 
 
 def writer(plan: Plan, item_id: int) -> tuple[str, int, int]:
-    """Who wrote ``item_id`` and when: (PE, instance index or ``RUN_INPUT``, count: 1 for its first item)."""
+    """Who wrote ``item_id`` and when: (PE, instance index or ``RUN_INPUT``, :func:`count_of` the id)."""
     number = item_id >> _NUMBER_SHIFT
-    count = (item_id & ((1 << _NUMBER_SHIFT) - 1)) >> _COUNT_SHIFT
-    return list(plan.nodes)[number >> _INDEX_BITS], (number & ((1 << _INDEX_BITS) - 1)) - 1, count
+    return list(plan.nodes)[number >> _INDEX_BITS], (number & ((1 << _INDEX_BITS) - 1)) - 1, count_of(item_id)
+
+
+def count_of(item_id: int) -> int:
+    """Which of its writer's ids ``item_id`` is: 1 for the first (a root's run inputs count apart)."""
+    return (item_id & ((1 << _NUMBER_SHIFT) - 1)) >> _COUNT_SHIFT
 
 
 def kept(item_id: int) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from d4py import UsageError
-from d4py.lineage import split_id
+from d4py.lineage import count_of
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage
 from d4py_monitor.record import RunRecord
 
@@ -63,7 +63,7 @@ def run_inputs(lineage: RunLineage) -> list[ItemRecord]:
 
 def item_name(record: ItemRecord) -> str:
     """A readable, unique name: ``SplitWords1[0].output #3`` (the instance's third record)."""
-    count = split_id(record.id)[1]
+    count = count_of(record.id)
     if record.port == "":
         return f"{record.pe} run input #{count}"
     if record.port is None:
