@@ -68,6 +68,13 @@ def d4py_cli_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 @hookimpl
 def d4py_cli_run_parsed(args: argparse.Namespace) -> None:
+    from d4py_monitor.prov.options import provenance_from
+
+    provenance = provenance_from(args)
+    if provenance is not None:  # registered for the run like a plugin given to d4py.run: it travels to workers
+        from d4py.plugins import get_plugin_manager
+
+        get_plugin_manager().register(provenance, name="d4py-monitor provenance")
     if args.no_monitor:
         os.environ[SWITCH] = "off"  # inherited by the processes the run starts: they attach no observer either
     elif args.monitor is not None and args.monitor_store is not None:
@@ -84,13 +91,6 @@ def d4py_cli_run_parsed(args: argparse.Namespace) -> None:
 
         check_store_url(args.monitor_store, "--monitor-store")
     _command.update(source=args.workflow, attr=args.attr, monitor=args.monitor, store=args.monitor_store)
-    from d4py_monitor.prov.options import provenance_from
-
-    provenance = provenance_from(args)
-    if provenance is not None:
-        from d4py.plugins import get_plugin_manager
-
-        get_plugin_manager().register(provenance, name="d4py-monitor provenance")
 
 
 def expect_lineage(plan: Plan, collector: LineageCollector) -> None:
