@@ -65,8 +65,11 @@ def test_each_word_count_is_traced_to_exactly_the_lines_that_contain_the_word(cl
     assert rows(explained) == expected(source)
 
 
-def test_on_mpi_too(cli):
-    run_words(cli, "-b", "mpi", "-n", "3", "--provenance", "full")
+@pytest.mark.parametrize(
+    "backend", [["mpi"], ["spark"], ["redis"], ["storm", "-o", "emulate=true"]], ids=["mpi", "spark", "redis", "storm"]
+)
+def test_on_every_other_backend_too(cli, backend):
+    run_words(cli, "-b", *backend, "-n", "3", "--provenance", "full")
     assert rows(json.loads(ok(cli("prov", "explain", "last", "--json")))) == expected("data")
 
 

@@ -5,7 +5,8 @@ it imports nothing of its own at module level: the observer loads where an
 instance runs, the recorder (and sqlite3) in the driving process of a run.
 The run is saved as it starts, while it runs and when it ends, from a thread
 (:mod:`d4py_monitor.publisher`); recording never fails or stalls a run:
-whatever goes wrong in it is one warning.
+whatever goes wrong in it is one warning. A run's provenance, when asked
+for (:mod:`d4py_monitor.prov`), is saved beside its final record.
 """
 
 from __future__ import annotations
