@@ -147,6 +147,10 @@ class MongoStore:
         except (KeyError, TypeError, ValueError) as error:
             raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from None
 
+    def lineage_level(self, run_id: str) -> str | None:
+        found = self._call("read", lambda: self.lineage.find_one({"_id": run_id}, {"level": 1}))
+        return None if found is None else str(found["level"])
+
     def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
         query: dict[str, Any] = {"terms": {"$elemMatch": {"k": key, "v": value}}}
         if run_id is not None:

@@ -211,6 +211,10 @@ class SQLiteStore:
             raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from error
         return RunLineage(run_id, level, share, {record.id: record for record in records}, failed)
 
+    def lineage_level(self, run_id: str) -> str | None:
+        rows = self._read("SELECT level FROM lineage WHERE run_id = ?", (run_id,))
+        return str(rows[0][0]) if rows else None
+
     def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
         query = (
             "SELECT i.run_id, i.id, i.pe, i.instance, i.port, i.parents, i.value, i.output, i.metadata"

@@ -87,6 +87,9 @@ class Store(Protocol):
     def load_lineage(self, run_id: str) -> RunLineage | None:
         """The provenance kept of the run with this exact id, or None if it has none."""
 
+    def lineage_level(self, run_id: str) -> str | None:
+        """The level of the provenance kept of the run with this exact id, or None if it has none (cheap)."""
+
     def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
         """(run id, item) of each item whose metadata ``key`` is ``value`` (:func:`metadata_text`), oldest run first."""
 
