@@ -193,3 +193,6 @@ def test_level_run_keeps_inputs_and_outputs_only(cli):
     assert len(lineage.outputs()) == 9 and all(not item.parents for item in lineage.items.values())
     refused = cli("prov", "explain", "last")
     assert refused.returncode == 2 and "--provenance full or sampled" in refused.stderr
+    run_words(cli, "--provenance", "run", "--provenance-select", "Split")  # the counts' values not kept
+    newest = json.loads(ok(cli("runs", "list", "--json")))[0]["id"]
+    assert {item.value for item in lineage_of(newest).outputs()} == {""}

@@ -15,15 +15,20 @@ from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
 from d4py_monitor.prov.observer import LineageReport
+from d4py_monitor.prov.plugin import Selection
 
 __all__ = ["LineageCollector"]
 
 
 class LineageCollector:
-    """One run's lineage, from ``d4py_trace`` to the run's end: ``level`` and ``share`` as the run was asked."""
+    """One run's lineage, from ``d4py_trace`` to the run's end: ``level`` and ``share`` as the run was asked.
 
-    def __init__(self, plan: Plan, level: str, share: float) -> None:
-        self.plan, self.level, self.share = plan, level, share
+    ``kept``: the output ports whose values are kept, per PE id (None: every port; see
+    :func:`~d4py_monitor.prov.plugin.selection`); at level ``run``, for the run's outputs.
+    """
+
+    def __init__(self, plan: Plan, level: str, share: float, kept: Selection | None = None) -> None:
+        self.plan, self.level, self.share, self.kept = plan, level, share, kept
         self.items: dict[int, ItemRecord] = {}
         self.failures: list[Failure] = []
 
@@ -64,8 +69,10 @@ class LineageCollector:
             self.failures.append(Failure(error.pe_id, error.instance, (), error.item_text or ""))
 
     def _keep(self, pe_id: str, instance: int, records: list[Record], output: bool) -> None:
+        ports = None if self.kept is None else self.kept.get(pe_id, frozenset())
         for item_id, port, _, item in records:
-            self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, (), preview(item), output)
+            shown = not output or ports is None or port in ports
+            self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, (), preview(item) if shown else "", output)
 
 
 def _with_error(failure: Failure, error: BaseException | None) -> Failure:

@@ -69,7 +69,7 @@ class Provenance:
         from d4py_monitor.prov.collect import LineageCollector
 
         self.kept = selection(plan, self.select)
-        self.collector = LineageCollector(plan, self.level, self.share)
+        self.collector = LineageCollector(plan, self.level, self.share, self.kept)
         expect_lineage(plan, self.collector)
         return self.share if self.level in ("sampled", "full") else None
 
