@@ -10,7 +10,7 @@ import sys
 import d4py
 from d4py.testing.pes import Numbers, Pass
 from d4py_monitor.record import InstanceRecord, RunRecord
-from d4py_monitor.sqlite import SQLiteStore
+from d4py_monitor.sqlite import SCHEMA_VERSION, SQLiteStore
 from d4py_monitor.store import StoreError, default_location
 
 WRITERS, RUNS_EACH = 4, 50
@@ -125,6 +125,6 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(tmp_path):
     upgraded = SQLiteStore(path)
     (instance,) = upgraded.load("abc").instances
     assert (instance.items_out, instance.sent, instance.bytes_out) == (2, [], {})
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     upgraded.close()
     assert sqlite3.connect(path).execute("SELECT traffic FROM instances").fetchone() == ("{}",)

@@ -1,7 +1,9 @@
 """The MongoDB store, through pymongo: one document per run, the record's JSON with the run id as ``_id``.
 
 The database is the URL's (``mongodb://host/DATABASE``, ``d4py`` if it
-names none), the collection ``runs``. A server that does not answer within
+names none), the collection ``runs``. A run's provenance is kept beside it:
+``lineage`` (one document per run: level, share, failed calls) and
+``items`` (one document per item, with its metadata as ``terms`` to search). A server that does not answer within
 ``TIMEOUT_MS`` is a :class:`StoreError`, so that a run never waits long
 for it. Messages show the URL without its user and password.
 """
@@ -14,9 +16,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from d4py import UsageError
+from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage
 from d4py_monitor.record import RunRecord, RunSummary
 from d4py_monitor.redact import redact_url, scrub
-from d4py_monitor.store import StoreError, encode
+from d4py_monitor.store import StoreError, encode, metadata_text
 
 __all__ = ["COLLECTION", "DEFAULT_DATABASE", "INSTALL", "TIMEOUT_MS", "MongoStore", "check_url"]
 
@@ -66,7 +69,10 @@ class MongoStore:
                 appname="d4py-monitor",
             ),
         )
-        self.runs: Any = self.client.get_default_database(DEFAULT_DATABASE)[COLLECTION]
+        database: Any = self.client.get_default_database(DEFAULT_DATABASE)
+        self.runs: Any = database[COLLECTION]
+        self.lineage: Any = database["lineage"]
+        self.items: Any = database["items"]
 
     def _call(self, doing: str, action: Callable[[], T]) -> T:
         """``action()``, with pymongo's errors as one-line StoreErrors that show no password."""
@@ -105,6 +111,58 @@ class MongoStore:
             raise StoreError(f"no run {run_id!r} in {self.location}")
         del document["_id"]
         return RunRecord.from_json(document)
+
+    def save_lineage(self, lineage: RunLineage) -> None:
+        """Replace the run's items, then its lineage document: a reader finds a lineage only once its items are in."""
+        run_id = lineage.run_id
+        documents = [
+            {
+                "run_id": run_id,
+                **item.to_json(),
+                "terms": [{"k": k, "v": metadata_text(v)} for k, v in item.metadata.items()],
+            }
+            for item in lineage.items.values()
+        ]
+        summary = {"_id": run_id, "level": lineage.level, "share": lineage.share}
+        summary["failures"] = [failure.to_json() for failure in lineage.failures]
+        self._call("write", lambda: self.items.create_index([("run_id", 1), ("id", 1)], unique=True))
+        self._call("write", lambda: self.items.create_index([("terms.k", 1), ("terms.v", 1)]))
+        self._call("write", lambda: self.lineage.delete_one({"_id": run_id}))
+        self._call("write", lambda: self.items.delete_many({"run_id": run_id}))
+        if documents:
+            self._call("write", lambda: self.items.insert_many(documents, ordered=False))
+        self._call("write", lambda: self.lineage.replace_one({"_id": run_id}, summary, upsert=True))
+
+    def load_lineage(self, run_id: str) -> RunLineage | None:
+        summary = self._call("read", lambda: self.lineage.find_one({"_id": run_id}))
+        if summary is None:
+            return None
+        found = self._call(
+            "read", lambda: list(self.items.find({"run_id": run_id}, {"_id": 0, "run_id": 0, "terms": 0}))
+        )
+        try:
+            items = [ItemRecord.from_json(document) for document in found]
+            failures = [Failure.from_json(failure) for failure in summary["failures"]]
+            return RunLineage(run_id, summary["level"], summary["share"], {i.id: i for i in items}, failures)
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from None
+
+    def lineage_level(self, run_id: str) -> str | None:
+        found = self._call("read", lambda: self.lineage.find_one({"_id": run_id}, {"level": 1}))
+        return None if found is None else str(found["level"])
+
+    def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
+        query: dict[str, Any] = {"terms": {"$elemMatch": {"k": key, "v": value}}}
+        if run_id is not None:
+            query["run_id"] = run_id
+        found = self._call("read", lambda: list(self.items.find(query, {"_id": 0, "terms": 0})))
+        runs = {d["_id"]: d["started"] for d in self._call("read", lambda: list(self.runs.find({}, {"started": 1})))}
+        found = [d for d in found if d["run_id"] in runs]
+        found.sort(key=lambda d: (runs[d["run_id"]], d["id"]))
+        try:
+            return [(d.pop("run_id"), ItemRecord.from_json(d)) for d in found]
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(f"the provenance in {self.location} is damaged: {error}") from None
 
     def close(self) -> None:
         self.client.close()

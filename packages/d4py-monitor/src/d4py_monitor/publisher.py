@@ -54,6 +54,8 @@ class Publisher:
         self.condition = threading.Condition()
         self.pending = True  # the first record: the run has started
         self.final: RunRecord | None = None
+        self.recorded = False  # whether the final record was saved
+        self.fell_back = False  # whether records go to the local store in place of the target that failed
         self.thread = threading.Thread(target=self._publish, name="d4py-monitor publisher", daemon=True)
 
     def start(self) -> None:
@@ -118,6 +120,7 @@ class Publisher:
         """Save ``run`` in ``target``, else in the local store; return where the next records go."""
         try:
             target.save(run)
+            self.recorded = run is self.final
             return target
         except Exception as error:
             _close(target)
@@ -130,7 +133,7 @@ class Publisher:
         if self.local:
             logger.warning("d4py-monitor: this run was not recorded: %s", problem)
             return None
-        self.local = True
+        self.local = self.fell_back = True
         logger.warning("d4py-monitor: %s; this run's record is kept in %s instead", problem, default_location())
         from d4py_monitor.sqlite import SQLiteStore
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from d4py import Backend, PEFailure, RunResult, __version__
 from d4py.plan import Plan
@@ -25,6 +25,9 @@ from d4py_monitor.publisher import Publisher, choose_target
 from d4py_monitor.record import InstanceRecord, RunRecord, Sent
 from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
+
+if TYPE_CHECKING:
+    from d4py_monitor.prov.collect import LineageCollector
 
 __all__ = ["Recorder", "describe_error"]
 
@@ -69,6 +72,7 @@ class Recorder:
         self.observers: list[InstanceObserver] = []  # of the instances this process runs (simple's, all)
         self.lock = threading.Lock()  # reports come in on one thread, snapshots are taken on another
         self.publisher = Publisher(self.snapshot, *choose_target(monitor, store))
+        self.lineage: LineageCollector | None = None  # the run's provenance, when kept (d4py_monitor.prov)
 
     def add(self, report: InstanceReport) -> None:
         """Take in one report of an instance's observer: counts and times are sums of the reports."""

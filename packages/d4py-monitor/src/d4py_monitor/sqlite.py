@@ -18,13 +18,27 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage
 from d4py_monitor.record import TRAFFIC, InstanceRecord, RunRecord, RunSummary
-from d4py_monitor.store import NoRunsYet, StoreError
+from d4py_monitor.store import NoRunsYet, StoreError, metadata_text
 
 __all__ = ["BUSY_SECONDS", "SCHEMA_VERSION", "SQLiteStore"]
 
 BUSY_SECONDS = 10.0  # a run is saved in milliseconds: waiting this long means something else is wrong
-SCHEMA_VERSION = 2  # 2: instances.traffic
+SCHEMA_VERSION = 3  # 2: instances.traffic; 3: lineage, items, item_metadata (provenance)
+
+# Provenance: a run's lineage (level, share, failed calls), its items, and their metadata one key a row, to search.
+_LINEAGE_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS lineage (
+        run_id TEXT PRIMARY KEY, level TEXT NOT NULL, share REAL NOT NULL, failures TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS items (
+        run_id TEXT NOT NULL, id INTEGER NOT NULL, pe TEXT NOT NULL, instance INTEGER NOT NULL, port TEXT,
+        parents TEXT NOT NULL, value TEXT NOT NULL, output INTEGER NOT NULL, metadata TEXT NOT NULL,
+        PRIMARY KEY (run_id, id))""",
+    """CREATE TABLE IF NOT EXISTS item_metadata (
+        run_id TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS item_metadata_key ON item_metadata (key, value)",
+)
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (
@@ -43,6 +57,7 @@ _SCHEMA = (
         items_in INTEGER NOT NULL, items_out INTEGER NOT NULL,
         busy_s REAL NOT NULL, idle_s REAL NOT NULL, blocked_s REAL NOT NULL,
         PRIMARY KEY (run_id, pe, idx, second))""",
+    *_LINEAGE_SCHEMA,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -67,9 +82,9 @@ class SQLiteStore:
             if create and version == 0:  # an empty file someone else made: give it the tables
                 with self._transaction():
                     self._create_tables()
-            elif version == 1:  # runs recorded before instances had traffic: they keep none
+            elif version in (1, 2):  # runs recorded before instances had traffic, or before provenance
                 with self._transaction():
-                    self._upgrade_from_1()
+                    self._upgrade()
             elif version not in (0, SCHEMA_VERSION):
                 raise StoreError(f"{path} holds runs of another d4py-monitor release (schema {version}); upgrade it")
         except (sqlite3.Error, OSError) as error:
@@ -84,9 +99,13 @@ class SQLiteStore:
             for statement in _SCHEMA:
                 self.db.execute(statement)
 
-    def _upgrade_from_1(self) -> None:
-        if self._version() == 1:  # another process may have upgraded it while this one waited
+    def _upgrade(self) -> None:
+        version = self._version()  # another process may have upgraded it while this one waited
+        if version == 1:  # runs recorded before instances had traffic keep none
             self.db.execute("ALTER TABLE instances ADD COLUMN traffic TEXT NOT NULL DEFAULT '{}'")
+        if version in (1, 2):  # runs recorded before provenance have none
+            for statement in _LINEAGE_SCHEMA:
+                self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -156,6 +175,61 @@ class SQLiteStore:
         run.instances.sort(key=lambda i: (order.get(i.pe, len(order)), i.index))
         return run
 
+    def save_lineage(self, lineage: RunLineage) -> None:
+        run_id = lineage.run_id
+        failures = json.dumps([failure.to_json() for failure in lineage.failures])
+        items = [_item_row(run_id, item) for item in lineage.items.values()]
+        metadata = [
+            (run_id, item.id, key, metadata_text(value))
+            for item in lineage.items.values()
+            for key, value in item.metadata.items()
+        ]
+        try:
+            with self._transaction():
+                for table in ("lineage", "items", "item_metadata"):
+                    self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+                self.db.execute(
+                    "INSERT INTO lineage VALUES (?, ?, ?, ?)", (run_id, lineage.level, lineage.share, failures)
+                )
+                self.db.executemany(f"INSERT INTO items VALUES ({', '.join('?' * 9)})", items)
+                self.db.executemany("INSERT INTO item_metadata VALUES (?, ?, ?, ?)", metadata)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot save the provenance of run {run_id} in {self.location}: {error}") from error
+
+    def load_lineage(self, run_id: str) -> RunLineage | None:
+        rows = self._read("SELECT level, share, failures FROM lineage WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        level, share, failures = rows[0]
+        items = self._read(
+            "SELECT id, pe, instance, port, parents, value, output, metadata FROM items WHERE run_id = ?", (run_id,)
+        )
+        try:
+            records = [_item(*row) for row in items]
+            failed = [Failure.from_json(failure) for failure in json.loads(failures)]
+        except (ValueError, TypeError, KeyError) as error:
+            raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from error
+        return RunLineage(run_id, level, share, {record.id: record for record in records}, failed)
+
+    def lineage_level(self, run_id: str) -> str | None:
+        rows = self._read("SELECT level FROM lineage WHERE run_id = ?", (run_id,))
+        return str(rows[0][0]) if rows else None
+
+    def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
+        query = (
+            "SELECT i.run_id, i.id, i.pe, i.instance, i.port, i.parents, i.value, i.output, i.metadata"
+            " FROM item_metadata m JOIN items i ON i.run_id = m.run_id AND i.id = m.id"
+            " JOIN runs r ON r.id = i.run_id WHERE m.key = ? AND m.value = ?"
+        )
+        parameters: tuple[Any, ...] = (key, value)
+        if run_id is not None:
+            query, parameters = query + " AND i.run_id = ?", (*parameters, run_id)
+        rows = self._read(query + " ORDER BY r.started, i.id", parameters)
+        try:
+            return [(row[0], _item(*row[1:])) for row in rows]
+        except (ValueError, TypeError) as error:
+            raise StoreError(f"the provenance in {self.location} is damaged: {error}") from error
+
     def _read(self, query: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         try:
             return self.db.execute(query, parameters).fetchall()
@@ -188,6 +262,19 @@ def _make(path: Path) -> None:
             os.link(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _item_row(run_id: str, item: ItemRecord) -> tuple[Any, ...]:
+    parents, metadata = json.dumps(list(item.parents)), json.dumps(item.metadata, default=str)
+    return (run_id, item.id, item.pe, item.instance, item.port, parents, item.value, int(item.output), metadata)
+
+
+def _item(
+    item_id: int, pe: str, instance: int, port: str | None, parents: str, value: str, output: int, metadata: str
+) -> ItemRecord:
+    return ItemRecord(
+        item_id, pe, instance, port, tuple(json.loads(parents)), value, bool(output), json.loads(metadata)
+    )
 
 
 def _instance_row(run_id: str, i: InstanceRecord) -> tuple[Any, ...]:

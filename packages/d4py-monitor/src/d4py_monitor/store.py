@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from d4py import D4pyError, UsageError
 from d4py.home import d4py_home
 from d4py_monitor.record import RunRecord, RunSummary
 from d4py_monitor.redact import redact_url
+
+if TYPE_CHECKING:
+    from d4py_monitor.prov.model import ItemRecord, RunLineage
 
 __all__ = [
     "LAST",
@@ -28,6 +31,7 @@ __all__ = [
     "default_location",
     "encode",
     "find_run",
+    "metadata_text",
     "open_store",
 ]
 
@@ -77,7 +81,24 @@ class Store(Protocol):
     def load(self, run_id: str) -> RunRecord:
         """The run with this exact id, instances and their seconds included."""
 
+    def save_lineage(self, lineage: RunLineage) -> None:
+        """Keep a run's provenance beside its record, all of it or nothing, in place of any it had."""
+
+    def load_lineage(self, run_id: str) -> RunLineage | None:
+        """The provenance kept of the run with this exact id, or None if it has none."""
+
+    def lineage_level(self, run_id: str) -> str | None:
+        """The level of the provenance kept of the run with this exact id, or None if it has none (cheap)."""
+
+    def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
+        """(run id, item) of each item whose metadata ``key`` is ``value`` (:func:`metadata_text`), oldest run first."""
+
     def close(self) -> None: ...
+
+
+def metadata_text(value: Any) -> str:
+    """A metadata value as ``d4py prov search KEY=VALUE`` matches it: a string as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def encode(run: RunRecord) -> str:

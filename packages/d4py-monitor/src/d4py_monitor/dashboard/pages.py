@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from d4py_monitor.dashboard.analysis import analyse
+from d4py_monitor.prov.model import ItemRecord, RunLineage
 from d4py_monitor.record import RunRecord
 
-__all__ = ["STATIC", "error_page", "page", "run_data", "run_page"]
+__all__ = ["STATIC", "error_page", "lineage_data", "page", "run_data", "run_page"]
 
 STATIC = Path(__file__).parent / "static"
 SCRIPTS = {
     "runs.html": ["common.js", "runs.js"],
     "run.html": ["common.js", "run.js"],
     "compare.html": ["common.js", "compare.js"],
+    "lineage.html": ["common.js", "lineage.js"],
 }
 
 
@@ -62,14 +64,51 @@ def _inlined(text: str, tag: str) -> str:
     return text
 
 
-def run_data(run: RunRecord, live: bool) -> dict[str, Any]:
-    """What the run page draws: the record, its analysis, and where to poll for changes when ``live``."""
-    return {"live": live, "api": f"/api/runs/{run.id}", "run": run.to_json(), "analysis": analyse(run)}
+def run_data(run: RunRecord, live: bool, lineage: bool = False) -> dict[str, Any]:
+    """What the run page draws: the record, its analysis, where to poll for changes when ``live``, and the
+    address of its lineage page when it kept ``lineage``."""
+    data = {"live": live, "api": f"/api/runs/{run.id}", "run": run.to_json(), "analysis": analyse(run)}
+    if lineage:
+        data["lineage"] = f"/runs/{run.id}/lineage"
+    return data
 
 
-def run_page(run: RunRecord, inline: bool = False) -> str:
+def run_page(run: RunRecord, inline: bool = False, lineage: bool = False) -> str:
     """The run page: served (linked, live) or as the self-contained report (inlined, not live)."""
-    return page("run.html", run_data(run, live=not inline), inline=inline)
+    return page("run.html", run_data(run, live=not inline, lineage=lineage), inline=inline)
+
+
+def lineage_data(run: RunRecord, lineage: RunLineage) -> dict[str, Any]:
+    """What the lineage page draws: each output with its root inputs (none at level run), and failed calls.
+
+    Ids are text: JavaScript's numbers hold integers up to 2**53 only.
+    """
+    known: dict[int, frozenset[int]] = {}
+    traced = lineage.level != "run"
+
+    def item(record: ItemRecord) -> dict[str, Any]:
+        return {
+            "id": str(record.id),
+            "pe": record.pe,
+            "instance": record.instance,
+            "port": record.port,
+            "item": record.value,
+            "metadata": record.metadata,
+        }
+
+    outputs = [
+        {**item(output), "roots": [item(root) for root in lineage.roots_of(output.id, known)] if traced else None}
+        for output in lineage.outputs()
+    ]
+    return {
+        "run": {key: getattr(run, key) for key in ("id", "backend", "status")} | {"workflow": run.workflow["name"]},
+        "level": lineage.level,
+        "share": lineage.share,
+        "items": len(lineage.items),
+        "outputs": outputs,
+        "inputs": [item(record) for _, record in sorted(lineage.items.items()) if record.port == ""],
+        "failures": [{**failure.to_json(), "inputs": [str(i) for i in failure.inputs]} for failure in lineage.failures],
+    }
 
 
 def error_page(title: str, message: str) -> str:

@@ -3,8 +3,10 @@
 Routes (every one a GET):
 
 - ``/``: the runs list; ``/runs/RUN``: a run's page; ``/compare?a=RUN&b=RUN``: two runs PE by PE;
+  ``/runs/RUN/lineage``: a run's outputs and the root inputs each derives from (its provenance);
 - ``/static/NAME``: the pages' stylesheet and scripts;
-- ``/api/runs`` (``?q=TEXT&workflow=&backend=&status=``), ``/api/runs/RUN``, ``/api/compare?a=RUN&b=RUN``.
+- ``/api/runs`` (``?q=TEXT&workflow=&backend=&status=``), ``/api/runs/RUN``, ``/api/compare?a=RUN&b=RUN``,
+  ``/api/runs/RUN/lineage``.
 
 ``RUN`` is an id, a prefix of exactly one, or ``last``, as for ``d4py runs``.
 The store is opened for each request, so a run saved meanwhile is there on
@@ -28,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from d4py import D4pyError
 from d4py_monitor.dashboard.analysis import compare, filter_summaries, summary_json
-from d4py_monitor.dashboard.pages import STATIC, error_page, page, run_data, run_page
+from d4py_monitor.dashboard.pages import STATIC, error_page, lineage_data, page, run_data, run_page
 from d4py_monitor.record import RunRecord
 from d4py_monitor.store import Store, StoreError, UnknownRun, find_run
 
@@ -88,6 +90,20 @@ def _load(stores: Stores, location: str, *references: str) -> list[RunRecord]:
         return [store.load(find_run(store, reference)) for reference in references]
 
 
+def _lineage(stores: Stores, location: str, reference: str) -> dict[str, Any]:
+    """What the lineage page of the run ``reference`` means draws; a 404 if it kept no provenance."""
+    with _opened(stores) as store:
+        if store is None:
+            raise UnknownRun(f"no runs recorded yet in {location}")
+        run_id = find_run(store, reference)
+        run, lineage = store.load(run_id), store.load_lineage(run_id)
+    if lineage is None:
+        raise HTTPError(
+            404, "No provenance", f"run {run_id} kept no provenance; record a run's with d4py run --provenance full"
+        )
+    return lineage_data(run, lineage)
+
+
 def _runs(stores: Stores, location: str, query: dict[str, list[str]]) -> Any:
     with _opened(stores) as store:
         summaries = store.summaries() if store is not None else []
@@ -109,8 +125,14 @@ def _route(stores: Stores, location: str, path: str, query: dict[str, list[str]]
         case ["compare"]:
             return Response.html(page("compare.html"))
         case ["runs", reference]:
-            (run,) = _load(stores, location, reference)
-            return Response.html(run_page(run))
+            with _opened(stores) as store:
+                if store is None:
+                    raise UnknownRun(f"no runs recorded yet in {location}")
+                run = store.load(find_run(store, reference))
+                kept = store.lineage_level(run.id) is not None
+            return Response.html(run_page(run, lineage=kept))
+        case ["runs", reference, "lineage"]:
+            return Response.html(page("lineage.html", _lineage(stores, location, reference)))
         case ["static", name] if name in _static_names():
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
             return Response(200, f"{kind}; charset=utf-8", (STATIC / name).read_bytes())
@@ -119,6 +141,8 @@ def _route(stores: Stores, location: str, path: str, query: dict[str, list[str]]
         case ["api", "runs", reference]:
             (run,) = _load(stores, location, reference)
             return Response.json(run_data(run, live=True))
+        case ["api", "runs", reference, "lineage"]:
+            return Response.json(_lineage(stores, location, reference))
         case ["api", "compare"]:
             references = [_one(query, "a"), _one(query, "b")]
             if not all(references):

@@ -8,6 +8,7 @@
   const { COLOURS, el, svg, seconds, count, bytes, when, status, data, banner, poll, timeBar, heat, legend } = d4py;
   const LIVE_MS = 1000;
   let profileChoice = null; // kept across live updates
+  let lineage = null; // the address of the run's lineage page, when it kept provenance
 
   const name = (i) => `${i.pe}[${i.index}]`;
   const section = (id, title, ...children) => el("section", { id }, el("h2", { text: title }), children);
@@ -29,7 +30,8 @@
     const options = Object.entries(run.options).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
     return el("section", { id: "summary" },
       el("h1", {}, el("span", { id: "workflow-name", text: run.workflow.name }), " ", status(run.status)),
-      el("p", { class: "muted", text: `run ${run.id} on ${run.backend}` }),
+      el("p", { class: "muted" }, `run ${run.id} on ${run.backend}`,
+        lineage ? [" · ", el("a", { id: "lineage-link", href: lineage, text: "lineage: where each output came from" })] : null),
       el("table", { class: "facts" }, rows.map(([k, v]) => el("tr", {}, el("th", { text: k }), el("td", { text: v }))),
         el("tr", {}, el("th", { text: "options" }), el("td", {}, el("details", {}, el("summary", { text: `${Object.keys(run.options).length} options` }), el("code", { text: options }))))));
   }
@@ -275,6 +277,7 @@
 
   const initial = data();
   if (!initial) return;
+  lineage = initial.lineage || null;
   render(initial);
   if (!initial.live) {
     const home = document.querySelector(".top .home");
