@@ -10,7 +10,7 @@ the ids a traced run would have given them, and no parents.
 from __future__ import annotations
 
 from d4py import PEFailure, RunResult
-from d4py.lineage import RUN_INPUT, Lineage, Record, instance_numbers
+from d4py.lineage import RUN_INPUT, Lineage, Record, instance_number
 from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
@@ -51,16 +51,15 @@ class LineageCollector:
 
     def _run_level(self, result: RunResult | None, error: BaseException | None) -> None:
         """The run's inputs and outputs, without parents; its failed call, if a PE raised."""
-        numbers = instance_numbers(self.plan)
         for root in self.plan.roots:
             fed: list[Record] = []
-            inputs = Lineage(0, numbers[(root, RUN_INPUT)], 1.0, fed)
+            inputs = Lineage(0, instance_number(self.plan, root, RUN_INPUT), 1.0, fed)
             for turn, given in enumerate(self.plan.inputs.get(root, [])):
                 inputs.fed(turn, given)
             self._keep(root, RUN_INPUT, fed, output=False)
         for pe_id, ports in (result.outputs if result is not None else {}).items():
             written: list[Record] = []
-            outputs = Lineage(numbers[(pe_id, 0)], 0, 1.0, written)  # which instance wrote each is not traced
+            outputs = Lineage(instance_number(self.plan, pe_id, 0), 0, 1.0, written)  # which instance wrote each is not traced
             for port, items in ports.items():
                 for item in items:
                     outputs.next_id(port, item)
