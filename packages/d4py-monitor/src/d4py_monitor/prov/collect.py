@@ -59,7 +59,8 @@ class LineageCollector:
             self._keep(root, RUN_INPUT, fed, output=False)
         for pe_id, ports in (result.outputs if result is not None else {}).items():
             written: list[Record] = []
-            outputs = Lineage(instance_number(self.plan, pe_id, 0), 0, 1.0, written)  # which instance wrote each is not traced
+            # which instance wrote each output is not traced at this level: instance 0's number for all
+            outputs = Lineage(instance_number(self.plan, pe_id, 0), 0, 1.0, written)
             for port, items in ports.items():
                 for item in items:
                     outputs.next_id(port, item)
