@@ -101,3 +101,30 @@ def test_items_that_hold_markup_show_as_text(page, serve, recorded):
     page.goto(f"{serve()}/runs/{recorded['markup']}/lineage")
     expect(rows(page).first.locator("li.root")).to_have_text(f"Split0 input {{'input': '{MARKUP}'}}")
     assert page.evaluate("window.hacked") is None
+
+
+def test_chain_draws_the_items_an_output_derives_from_back_to_its_lines(page, serve, recorded):
+    page.goto(f"{serve()}/runs/{recorded['traced']}/lineage")
+    rows(page).filter(has_text="('dog', 3)").locator("button.chain").click()
+    expect(page.locator("#chain h2")).to_have_text("Where ('dog', 3) came from")
+    expect(page.locator("#chain-about")).to_contain_text("6 items behind it")
+    drawing = page.locator("#chain-drawing")
+    expect(drawing.locator("g.item.picked")).to_have_count(1)
+    expect(drawing.locator("g.item.between")).to_have_count(3)  # ('dog', 1) from each of the three lines
+    expect(drawing.locator("g.item.root")).to_have_count(3)
+    roots = drawing.locator("g.item.root title")
+    expect(roots).to_have_count(3)
+    assert sorted(roots.all_text_contents()) == sorted(
+        f"Split0 input: {{'input': '{line}'}}" for line in LINES if "dog" in line.split()
+    )
+
+
+def test_the_chain_of_an_unknown_item_or_of_an_untraced_run_is_a_404_that_says_so(serve, recorded):
+    url = serve()
+    for path, said in [
+        (f"/api/runs/{recorded['traced']}/lineage/12345", "has no item 12345"),
+        (f"/api/runs/{recorded['untraced']}/lineage/1", "kept no provenance"),
+    ]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + path, timeout=30)
+        assert refused.value.code == 404 and said in json.loads(refused.value.read())["error"]

@@ -6,7 +6,7 @@ Routes (every one a GET):
   ``/runs/RUN/lineage``: a run's outputs and the root inputs each derives from (its provenance);
 - ``/static/NAME``: the pages' stylesheet and scripts;
 - ``/api/runs`` (``?q=TEXT&workflow=&backend=&status=``), ``/api/runs/RUN``, ``/api/compare?a=RUN&b=RUN``,
-  ``/api/runs/RUN/lineage``.
+  ``/api/runs/RUN/lineage``, ``/api/runs/RUN/lineage/ITEM`` (the items ITEM derives from).
 
 ``RUN`` is an id, a prefix of exactly one, or ``last``, as for ``d4py runs``.
 The store is opened for each request, so a run saved meanwhile is there on
@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from d4py import D4pyError
 from d4py_monitor.dashboard.analysis import compare, filter_summaries, summary_json
+from d4py_monitor.dashboard.ancestry import ancestry
 from d4py_monitor.dashboard.pages import STATIC, error_page, lineage_data, page, run_data, run_page
 from d4py_monitor.record import RunRecord
 from d4py_monitor.store import Store, StoreError, UnknownRun, find_run
@@ -104,6 +105,20 @@ def _lineage(stores: Stores, location: str, reference: str) -> dict[str, Any]:
     return lineage_data(run, lineage)
 
 
+def _ancestry(stores: Stores, location: str, reference: str, item: str) -> Any:
+    """The items ``item`` of run ``reference`` derives from; a 404 if the run or the item is unknown."""
+    with _opened(stores) as store:
+        if store is None:
+            raise UnknownRun(f"no runs recorded yet in {location}")
+        run_id = find_run(store, reference)
+        lineage = store.load_lineage(run_id)
+    if lineage is None:
+        raise HTTPError(404, "No provenance", f"run {run_id} kept no provenance; record it with --provenance full")
+    if not item.isdigit() or int(item) not in lineage.items:
+        raise HTTPError(404, "Unknown item", f"run {run_id} has no item {item}")
+    return ancestry(lineage, int(item))
+
+
 def _runs(stores: Stores, location: str, query: dict[str, list[str]]) -> Any:
     with _opened(stores) as store:
         summaries = store.summaries() if store is not None else []
@@ -143,6 +158,8 @@ def _route(stores: Stores, location: str, path: str, query: dict[str, list[str]]
             return Response.json(run_data(run, live=True))
         case ["api", "runs", reference, "lineage"]:
             return Response.json(_lineage(stores, location, reference))
+        case ["api", "runs", reference, "lineage", item]:
+            return Response.json(_ancestry(stores, location, reference, item))
         case ["api", "compare"]:
             references = [_one(query, "a"), _one(query, "b")]
             if not all(references):
