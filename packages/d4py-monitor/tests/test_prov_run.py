@@ -196,3 +196,21 @@ def test_level_run_keeps_inputs_and_outputs_only(cli):
     run_words(cli, "--provenance", "run", "--provenance-select", "Split")  # the counts' values not kept
     newest = json.loads(ok(cli("runs", "list", "--json")))[0]["id"]
     assert {item.value for item in lineage_of(newest).outputs()} == {""}
+
+
+def test_export_writes_each_format_a_reader_takes_back(cli, tmp_path):
+    run_words(cli, "-b", "multi", "--provenance", "full")
+    from prov.model import ProvDocument
+    from rocrate.rocrate import ROCrate
+
+    ok(cli("prov", "export", "last", "--format", "prov-json", "-o", str(tmp_path / "run.json")))
+    document = ProvDocument.deserialize(tmp_path / "run.json", format="json")
+    assert len(document.get_records()) > 29  # every kept item, the activities and their relations
+    ok(cli("prov", "export", "last", "--format", "prov-n", "-o", str(tmp_path / "run.provn")))
+    assert (tmp_path / "run.provn").read_text().startswith("document")
+    ok(cli("prov", "export", "last", "--format", "ro-crate", "-o", str(tmp_path / "crate")))
+    crate = ROCrate(tmp_path / "crate")
+    assert crate.mainEntity is not None and crate.mainEntity.id.endswith("wordcount.py")
+    ok(cli("prov", "export", "last", "--format", "openlineage", "-o", str(tmp_path / "events.jsonl")))
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [event["eventType"] for event in events] == ["START", "COMPLETE"]
