@@ -31,8 +31,7 @@ def test_an_id_names_its_writer_and_count_for_planned_instances_run_inputs_and_p
 
 def test_roots_stop_at_run_inputs_with_data_and_at_a_producers_items():
     records = {
-        2: (2, "", (), {}),  # an -i iteration: no data
-        4: (4, "output", (2,), "line one"),  # the producer's item: a root
+        4: (4, "output", (), "line one"),  # the producer's item: a root
         6: (6, "", (), {"input": "line two"}),  # a -d input: a root
         8: (8, "output", (4, 6), ("word", 2)),
         10: (10, "output", (8, 99), ("word", 2)),  # 99 not kept (sampled): skipped
@@ -69,3 +68,15 @@ def test_a_traced_run_with_the_budget_scaling_instances_traces_every_output():
         ("('b', 2)", ["{'input': 'b a b'}"]),
         ("('c', 1)", ["{'input': 'c'}"]),
     ]
+
+
+def test_each_item_a_producer_writes_is_a_chain_of_its_own_when_sampled():
+    graph = WorkflowGraph()
+    lines, split = p.Lines([f"line {n}" for n in range(40)]), p.SplitWords()
+    graph.connect(lines, "output", split, "input")
+    watch = LineageWatch(share=0.5)
+    run(graph, plugins=[watch])
+    kept_lines = {record[3] for pe_id, _, record in watch.records.values() if pe_id == lines.id}
+    assert 5 < len(kept_lines) < 35  # sampled line by line, not all or nothing
+    words = [record for pe_id, _, record in watch.records.values() if pe_id == split.id]
+    assert len(words) == 2 * len(kept_lines)  # both words of every kept line, none of the others

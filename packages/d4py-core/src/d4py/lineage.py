@@ -5,10 +5,11 @@ instance gives each item it writes an id, made of the instance's number in
 the plan and how many items it has written, and items carry their id to the
 instances that read them, in whatever process. An item written while the
 instance handles an input derives from that input; items written in
-``preprocess``, or by a root with no run input, derive from nothing;
-items written in ``postprocess`` derive from everything the instance read,
-unless the PE names other parents (``GenericPE.note_input`` and
-``GenericPE.write_derived``). A run input fed to a root has an id too.
+``preprocess``, or by a root whose run input carries no data (a producer,
+an ``-i`` iteration), derive from nothing; items written in ``postprocess``
+derive from everything the instance read, unless the PE names other parents
+(``GenericPE.note_input`` and ``GenericPE.write_derived``). A run input that
+carries data (``-d``, ``-f``) has an id too.
 
 Observers that ask for items (``Observer.wants_items``) receive, in
 ``Activity.written``, one record per id: ``(id, port, parents, item)``.
@@ -108,7 +109,14 @@ class Lineage:
         self.parents = (item_id,)
 
     def fed(self, index: int, inputs: Any) -> None:
-        """A root is handling its run input ``index`` (of this PE's inputs, in plan order): record and read it."""
+        """A root is handling its run input ``index`` (of this PE's inputs, in plan order): record and read it.
+
+        An empty one (a producer's call, an ``-i`` iteration) carries no data: what the call writes derives
+        from nothing, so each item a producer writes is a root of its own (and sampled as one).
+        """
+        if not inputs:
+            self.parents = ()
+            return
         input_id = self._id(self._inputs | ((index + 1) << _COUNT_SHIFT), ())
         if self.written is not None:
             self.written.append((input_id, "", (), inputs))
@@ -161,9 +169,8 @@ def roots(
     """The ids of the root inputs ``item_id`` derives from, through ``records`` (id -> record).
 
     A root is a run input that carries data (``-d``, ``-f``), or an item
-    written from nothing or from an empty run input (a producer's item, a
-    ``-i`` iteration's). ``known`` caches what earlier calls found, for many
-    calls over one run. Parents missing from ``records`` (chains a sampled
+    written from nothing (a producer's). ``known`` caches what earlier calls
+    found, for many calls over one run. Parents missing from ``records`` (chains a sampled
     run did not keep) are skipped.
     """
     known = {} if known is None else known
@@ -173,14 +180,9 @@ def roots(
         if current in known:
             stack.pop()
             continue
-        _, port, all_parents, item = records[current]
-        parents = [parent for parent in all_parents if parent in records]
-        if not parents or (port == "" and item):
+        parents = [parent for parent in records[current][2] if parent in records]
+        if not parents:
             known[current] = frozenset({current})
-            stack.pop()
-            continue
-        if all(records[parent][1] == "" and not records[parent][3] for parent in parents):
-            known[current] = frozenset({current})  # written from empty run inputs: a producer's item
             stack.pop()
             continue
         missing = [parent for parent in parents if parent not in known]

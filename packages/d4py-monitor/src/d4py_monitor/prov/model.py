@@ -92,10 +92,7 @@ class RunLineage:
 
     def roots_of(self, item_id: int, known: dict[int, frozenset[int]] | None = None) -> list[ItemRecord]:
         """The root inputs ``item_id`` derives from (run inputs with data, producers' items), in id order."""
-        plain = {
-            i: (i, r.port, r.parents, None if r.port == "" and r.value == "{}" else r.value)
-            for i, r in self.items.items()
-        }  # a run input "{}" (an -i iteration) carries no data
+        plain = {i: (i, r.port, r.parents, r.value) for i, r in self.items.items()}
         return [self.items[root] for root in sorted(roots(plain, item_id, known))]
 
     def outputs(self) -> list[ItemRecord]:
