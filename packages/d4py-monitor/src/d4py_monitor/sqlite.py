@@ -265,16 +265,17 @@ def _make(path: Path) -> None:
 
 
 def _item_row(run_id: str, item: ItemRecord) -> tuple[Any, ...]:
-    parents, metadata = json.dumps(list(item.parents)), json.dumps(item.metadata, default=str)
+    # Parents as ids apart by spaces, and no JSON for the metadata most items lack: a run saves a row per item.
+    parents = " ".join(map(str, item.parents))
+    metadata = json.dumps(item.metadata, default=str) if item.metadata else "{}"
     return (run_id, item.id, item.pe, item.instance, item.port, parents, item.value, int(item.output), metadata)
 
 
 def _item(
     item_id: int, pe: str, instance: int, port: str | None, parents: str, value: str, output: int, metadata: str
 ) -> ItemRecord:
-    return ItemRecord(
-        item_id, pe, instance, port, tuple(json.loads(parents)), value, bool(output), json.loads(metadata)
-    )
+    found = json.loads(metadata) if metadata != "{}" else {}
+    return ItemRecord(item_id, pe, instance, port, tuple(map(int, parents.split())), value, bool(output), found)
 
 
 def _instance_row(run_id: str, i: InstanceRecord) -> tuple[Any, ...]:

@@ -14,7 +14,7 @@ from d4py.lineage import RUN_INPUT, Lineage, Record, instance_number
 from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
-from d4py_monitor.prov.observer import LineageReport
+from d4py_monitor.prov.observer import LineageReport, Row
 from d4py_monitor.prov.plugin import Selection
 
 __all__ = ["LineageCollector"]
@@ -31,19 +31,23 @@ class LineageCollector:
         self.plan, self.level, self.share, self.kept = plan, level, share, kept
         self.items: dict[int, ItemRecord] = {}
         self.failures: list[Failure] = []
+        self._reported: list[tuple[str, list[Row]]] = []  # made into items at the end, not while the run goes on
 
     def add(self, info: InstanceInfo, report: LineageReport) -> None:
         """Take in one report of an instance's lineage observer."""
-        outgoing = self.plan.outgoing
-        for item_id, instance, port, parents, value, metadata in report.rows:
-            output = bool(port) and (info.pe_id, port) not in outgoing
-            self.items[item_id] = ItemRecord(item_id, info.pe_id, instance, port, parents, value, output, metadata)
+        self._reported.append((info.pe_id, report.rows))
         if report.failure is not None:
             inputs, value = report.failure
             self.failures.append(Failure(info.pe_id, info.index, inputs, value))
 
     def finish(self, run_id: str, result: RunResult | None, error: BaseException | None) -> RunLineage:
         """The run's lineage; its failures say what went wrong, from the run's error."""
+        outgoing = self.plan.outgoing
+        for pe_id, rows in self._reported:
+            for item_id, instance, port, parents, value, metadata in rows:
+                output = bool(port) and (pe_id, port) not in outgoing
+                self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, parents, value, output, metadata)
+        self._reported.clear()
         if self.level == "run":
             self._run_level(result, error)
         failures = [_with_error(failure, error) for failure in self.failures]

@@ -28,7 +28,7 @@ def preview(item: Any) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemRecord:
     """One item of a run, as lineage knows it.
 

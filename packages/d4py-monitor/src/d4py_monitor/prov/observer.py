@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from d4py import GenericPE
-from d4py.lineage import RUN_INPUT, kept
+from d4py.lineage import RUN_INPUT
 from d4py.observe import Activity, Observer
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import preview
@@ -50,18 +50,21 @@ class LineageObserver(Observer):
         self.pe, self.index, self.ports = pe, info.index, ports
         self.pending = LineageReport()
         self.reported_at = time.monotonic()
+        self.describes = type(pe).item_metadata is not GenericPE.item_metadata  # else no call per item
 
     def observe(self, activity: Activity) -> None:
-        rows = self.pending.rows
+        rows, index, ports, describes, pe = self.pending.rows, self.index, self.ports, self.describes, self.pe
+        nothing: dict[str, Any] = {}  # shared by the rows without metadata: never changed
         for item_id, port, parents, item in activity.written:
-            if not kept(item_id):
+            if not item_id & 1:  # not kept (d4py.lineage.kept), inline: this loop runs per item
                 continue
             if port == "":  # a run input fed to a root: the root of every chain, always shown
-                rows.append((item_id, RUN_INPUT, port, parents, preview(item), {}))
-            elif port is not None and (self.ports is None or port in self.ports):
-                rows.append((item_id, self.index, port, parents, preview(item), describe(self.pe, port, item)))
+                rows.append((item_id, RUN_INPUT, port, parents, preview(item), nothing))
+            elif port is not None and (ports is None or port in ports):
+                metadata = describe(pe, port, item) if describes else nothing
+                rows.append((item_id, index, port, parents, preview(item), metadata))
             else:  # an item whose value is not kept, or the set of what postprocess derives from
-                rows.append((item_id, self.index, port, parents, "", {}))
+                rows.append((item_id, index, port, parents, "", nothing))
         if activity.failed is not None:
             inputs, called_with = activity.failed
             self.pending.failure = (inputs, preview(called_with))
