@@ -12,7 +12,8 @@ derive from everything the instance read, unless the PE names other parents
 carries data (``-d``, ``-f``) has an id too.
 
 Observers that ask for items (``Observer.wants_items``) receive, in
-``Activity.written``, one record per id: ``(id, port, parents, item)``.
+``Activity.written``, one record per id of a kept chain (every id, unless the
+run is sampled): ``(id, port, parents, item)``.
 ``port`` is the output written; ``""`` for a run input fed to a root (its
 ``item`` is the inputs mapping); ``None`` for the set of everything an
 instance read, which its ``postprocess`` writes derive from (``item`` is
@@ -118,7 +119,7 @@ class Lineage:
             self.parents = ()
             return
         input_id = self._id(self._inputs | ((index + 1) << _COUNT_SHIFT), ())
-        if self.written is not None:
+        if self.written is not None and input_id & 1:
             self.written.append((input_id, "", (), inputs))
         self.read(input_id)
 
@@ -131,7 +132,7 @@ class Lineage:
         unkept = self._base | (count << _COUNT_SHIFT)
         item_id = self.out = unkept | 1 if self.fraction >= 1.0 else self._id(unkept, parents)
         written = self.written
-        if written is not None:
+        if written is not None and item_id & 1:  # only kept chains are recorded
             written.append((item_id, port, parents, item))
         return item_id
 
@@ -151,7 +152,7 @@ class Lineage:
         reads = tuple(self.reads)
         self._count += 1
         set_id = self._id(self._base | (self._count << _COUNT_SHIFT), reads)
-        if self.written is not None:
+        if self.written is not None and set_id & 1:
             self.written.append((set_id, None, reads, None))
         return set_id
 
