@@ -1,16 +1,19 @@
 """Core's host transport over Redis streams: pinned instances by inbox, pooled partitions by their shared stream.
 
 Every batch goes to ``channel``: a pinned worker appends it at once, a pool
-worker keeps it for the commit of the entry it is processing.
+worker keeps it for the commit of the entry it is processing. A pool copy's
+observer reports go straight to the driver instead (:attr:`RedisTransport.reports`):
+they are made once an entry is committed, and hold only what committed entries did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from d4py.hosting import Batch, HostTransport, Outbox, SentBuffers, queued
+from d4py.hosting import REPORT, Batch, HostTransport, Outbox, SentBuffers, queued
 from d4py.plan import Edge, Plan
-from d4py.runtime import Send
+from d4py.runtime import InstanceInfo, Send
 from d4py_redis.job import POOL_END, Job
 from d4py_redis.store import Output, RunStore
 
@@ -41,11 +44,20 @@ class RedisTransport(HostTransport):
         self.outboxes[:0] = self.pools.values()
         self.pool_copy = pool_copy
 
+        def unfenced(batch: Batch, sent: SentBuffers) -> None:
+            store.send([store.output(store.driver, batch, sent)])
+
+        # A pool copy's reports go unfenced, when its worker flushes them after a commit.
+        self.reports = Outbox.framing(unfenced, job.options, keep=False) if pool_copy else self.to_driver
+
     def deliver(self, edge: Edge, target: int) -> Send:
         pool = None if edge.local else self.pools.get(self.plan.nodes[edge.target].partition)
         if pool is None:
             return super().deliver(edge, target)
         return queued(pool, edge.index, 0)  # any pool worker may take it: the target index does not matter
+
+    def report(self, info: InstanceInfo, final: bool, reports: list[Any]) -> None:
+        self.reports.put((REPORT, info.pe_id, info.index, info.instances, final, reports))
 
     def end(self, edge: Edge, target: int, source: int) -> None:
         partition = self.plan.nodes[edge.target].partition

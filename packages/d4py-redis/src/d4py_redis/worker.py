@@ -107,6 +107,7 @@ class _Pooled:
     def __init__(self, store: RunStore, job: Job) -> None:
         self.store, self.job = store, job
         self.pending: list[Output] = []
+        self.host: ProcessHost | None = None
 
     def run(self, ordinal: int | None) -> None:
         """Join the run (as pool worker ``ordinal``, or the next) and work until its pools are done.
@@ -122,8 +123,11 @@ class _Pooled:
         self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
         try:
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
-            self.host = worker.host([(p, self.ordinal) for p in self.active.values()], self.transport, self.number)
-            self.host.start()
+            slots = [(p, self.ordinal) for p in self.active.values()]
+            # Observed copies hand their activity over at every commit (observe_seconds=0): what a committed
+            # entry did is reported at once, so a worker killed later has reported it.
+            self.host = host = ProcessHost(worker.plan, slots, self.transport, worker.hooks, self.number, None, 0.0)
+            host.start()
             self.transport.flush()  # what preprocess wrote belongs to no entry: it goes now, unfenced
             if self.pending:
                 store.send(self.pending)
@@ -134,7 +138,11 @@ class _Pooled:
             self._leave()
             raise
         except BaseException as error:
-            store.send([store.output(store.driver, [(FAILED, self.number, portable_error(error, "redis"))])])
+            failed = (FAILED, self.number, portable_error(error, "redis"))
+            try:  # the failure goes after the copies' last reports, or alone if those cannot be sent
+                self._last_reports()
+            finally:
+                store.send([store.output(store.driver, [failed])])
 
     def _serve(self) -> None:
         control = self.store.control(self.ordinal)
@@ -151,7 +159,6 @@ class _Pooled:
                         self._finish([int(fields[b"finish"])], entry)
                     else:
                         self._process(stream, entry, fields)
-            self.host.tick()
 
     def _reclaim(self) -> Entries:
         """Take entries another worker has held for ``claim_ms`` without committing (it may be gone)."""
@@ -163,7 +170,7 @@ class _Pooled:
         return found
 
     def _process(self, stream: bytes, entry: bytes, fields: dict[bytes, bytes]) -> None:
-        partition, host = self.active[stream], self.host
+        partition, host = self.active[stream], self._host()
         before = host.counts()
         for kind, edge_index, _, item in self.store.read(stream, fields):
             if kind == ITEM:
@@ -174,8 +181,9 @@ class _Pooled:
 
     def _finish(self, partitions: list[int], entry: bytes) -> None:
         """Run postprocess on this worker's copies of ``partitions``, commit what they wrote, and leave their pools."""
-        for instance in self.host.order:
-            if self.host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
+        host = self._host()
+        for instance in host.order:
+            if host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
                 instance.finish()
         for partition in partitions:
             self.transport.to_driver.put((FINISHED, self.number, partition))
@@ -187,11 +195,32 @@ class _Pooled:
         self.store.leave(self.ordinal)  # told nothing more, then nothing held
         for stream in self.active:
             self.store.requeue(stream, self.consumer)
+        self._last_reports()
         gone = [(FINISHED, self.number, partition) for partition in self.active.values()]
         self.store.send([self.store.output(self.store.driver, [*gone, (DONE, self.number, {})])])
 
     def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
+        """Commit what the entry in hand wrote; then the observed copies report what it did, unless it was refused.
+
+        Reports go after the commit, unfenced: a report in the commit would be lost with a refused one, and
+        the activity it held with it.
+        """
         self.transport.flush()
-        # False: another worker reclaimed the entry and commits its outputs; ours are dropped unsent.
-        self.store.commit(stream, entry, self.consumer, done, self.pending)
+        if self.store.commit(stream, entry, self.consumer, done, self.pending):
+            self._host().tick()
+        else:  # another worker reclaimed the entry: it commits the outputs and reports the items; ours are dropped
+            self._host().discard_activity()
         self.pending.clear()
+        self.transport.reports.flush()
+
+    def _last_reports(self) -> None:
+        """Give the copies' observers their last word, without what the entry in hand did (it is not committed)."""
+        if self.host is None:
+            return
+        self.host.discard_activity()
+        self.host.last_messages()  # what else it returns was written for the entry in hand: dropped with it
+        self.transport.reports.flush()
+
+    def _host(self) -> ProcessHost:
+        assert self.host is not None
+        return self.host
