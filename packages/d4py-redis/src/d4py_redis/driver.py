@@ -68,6 +68,7 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
         driver = _Driver(plan, hooks, store, job, url)
         stack.callback(driver.stop)
         try:
+            store.load_scripts()
             store.put_job(job)
             store.create_pools(job.pooled)
             with join_file(options.join_file, (url, run, store.key)):  # once there is a job to join

@@ -18,8 +18,10 @@ from d4py.hosting import (
     DONE,
     FAILED,
     ITEM,
+    Batch,
     ProcessHost,
     ReceivedBuffers,
+    approximate_size,
     die_with_parent,
     portable_error,
     start_worker,
@@ -170,14 +172,29 @@ class _Pooled:
         return found
 
     def _process(self, stream: bytes, entry: bytes, fields: dict[bytes, bytes]) -> None:
+        """Run the entry's items and commit what they wrote.
+
+        Once what they wrote has filled a batch (or waited ``flush_ms``), the items not run yet go back to the
+        pool as a new entry, in the same commit, if they carry little payload: what is ready leaves now, and
+        another worker may take the rest (a slow PE's outputs stream, as they do from a pinned instance).
+        """
         partition, host = self.active[stream], self._host()
         before = host.counts()
-        for kind, edge_index, _, item in self.store.read(stream, fields):
-            if kind == ITEM:
-                host.receiver(edge_index, self.ordinal)(item)
+        items = [message for message in self.store.read(stream, fields) if message[0] == ITEM]
+        for at, (_, edge_index, _, item) in enumerate(items, 1):
+            host.receiver(edge_index, self.ordinal)(item)
+            if self.pending and at < len(items) and self._hand_back(stream, items[at:], partition):
+                break
         counted = {pe: count - before[pe] for pe, count in host.counts().items() if count != before[pe]}
         self.transport.to_driver.put((COUNTED, counted))
         self._commit(stream, entry, f"done:{partition}")
+
+    def _hand_back(self, stream: bytes, rest: Batch, partition: int) -> bool:
+        """Add ``rest`` to what the entry's commit appends, as a new entry of its pool, unless it is too heavy."""
+        if sum(approximate_size(item) for _, _, _, item in rest) > self.job.options.batch_bytes // 16:
+            return False  # sending its arrays again would cost more than waiting for them here
+        self.pending.append(self.store.output(stream, rest, None, f"added:{partition}"))
+        return True
 
     def _finish(self, partitions: list[int], entry: bytes) -> None:
         """Run postprocess on this worker's copies of ``partitions``, commit what they wrote, and leave their pools."""
