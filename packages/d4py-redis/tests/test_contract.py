@@ -16,3 +16,9 @@ class TestRedisNoBudget(BackendContract):
 class TestRedisBackPressure(BackendContract):
     backend = "redis"
     options = ("pool_entries=2", "batch_items=16", "pool_workers=1")  # producers wait for one pool worker
+
+
+class TestRedisSmallInboxes(BackendContract):
+    backend = "redis"
+    processes = 6
+    options = ("inbox_entries=1", "pool_entries=1", "batch_items=4")  # every sender waits for its reader

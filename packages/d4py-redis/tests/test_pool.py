@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from d4py_redis.backend import RedisOptions
+from d4py_redis.job import plan_job
+
 from d4py import WorkflowGraph, run
 from d4py.pe import GenericPE, IterativePE
-from d4py.testing.pes import Numbers
+from d4py.plan import build_plan
+from d4py.testing.pes import Add, Numbers, Summary
 
 
 def pool_workers() -> int:
@@ -162,3 +166,16 @@ def test_a_pooled_pes_outputs_leave_before_the_rest_of_its_entry_is_run(tmp_path
     graph.connect(heavy, "output", notes, "input")
     rows = run(graph, backend="redis", options=["pool_workers=1"]).output(notes.id)  # one entry of 6 items
     assert sorted(rows) == [*((n, 1 << 20) for n in range(5)), (5, True)], "the outputs waited for the whole entry"
+
+
+def test_a_pinned_worker_fed_by_its_own_pool_never_waits_on_itself() -> None:
+    graph = WorkflowGraph()
+    source, passes, total = Numbers(500), Add(0), Summary("global")
+    passes.numprocesses = 2  # pooled
+    graph.connect(source, "output", passes, "input")
+    graph.connect(passes, "output", total, "input")
+    options = ["inbox_entries=1", "pool_entries=1", "batch_items=2", "pool_workers=3"]  # the root waits at once
+    job = plan_job(build_plan(graph, processes=4), RedisOptions(pool_workers=3), None)  # type: ignore[arg-type]
+    assert job.layout == [[(0, 0), (2, 0)]] and job.fed_by_own_pools == {0}  # the root and the sink share a worker
+    ((count, value, _),) = run(graph, backend="redis", processes=4, options=options).output(total.id)
+    assert (count, value) == (500, sum(range(500)))

@@ -38,12 +38,13 @@ class RedisOptions(BatchOptions):
     claim_ms: int = 60_000  # a worker silent this long on an item loses it to another (workers on other machines)
     block_ms: int = 1_000  # longest a worker waits in one read before it looks for lost items again
     pool_entries: int = 32  # the most entries (batches) waiting in a pool before pinned producers wait for it
+    inbox_entries: int = 64  # the most entries waiting in a pinned worker's inbox before its senders wait for it
     join_file: str | None = None  # write what `d4py redis worker FILE` needs to join the run here (mode 0600)
 
     def __post_init__(self) -> None:
         if self.url is not None and not self.url.startswith(_SCHEMES):
             raise ValueError(f"-o url={self.url.split('@')[-1]}: give a redis://, rediss:// or unix:// URL")
-        for flag in ("claim_ms", "block_ms", "pool_entries"):
+        for flag in ("claim_ms", "block_ms", "pool_entries", "inbox_entries"):
             if getattr(self, flag) < 1:
                 raise ValueError(f"-o {flag}={getattr(self, flag)}: use 1 or more")
         if self.block_ms > MAX_BLOCK_MS:

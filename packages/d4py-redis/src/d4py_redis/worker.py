@@ -12,6 +12,8 @@ memory, and the modules the driver imported come with them.
 
 from __future__ import annotations
 
+from collections import deque
+
 import redis
 
 from d4py.hosting import (
@@ -26,6 +28,7 @@ from d4py.hosting import (
     portable_error,
     start_worker,
 )
+from d4py.plan import Plan
 from d4py_redis.backend import MAX_BLOCK_MS
 from d4py_redis.job import COUNTED, FINISHED, Job
 from d4py_redis.processes import name_process
@@ -65,16 +68,21 @@ class _Pinned:
 
     def __init__(self, store: RunStore, job: Job, number: int) -> None:
         self.store, self.job, self.number = store, job, number
+        self.inbox, self.last = store.inbox(number), b"0-0"
+        self.backlog: deque[dict[bytes, bytes]] = deque()  # entries taken out of the inbox while sending waited
 
     def run(self) -> None:
-        store, number = self.store, self.number
+        store, number, options = self.store, self.number, self.job.options
         host: ProcessHost | None = None
         try:
             worker = start_worker(self.job.settings)
-            limit = self.job.options.pool_entries
+
+            # Only a worker fed by its own pools takes its inbox in while it waits (without, it would wait on itself);
+            # any other waits, and the inboxes before it fill to their bound.
+            waiting = self._take_in if number in self.job.fed_by_own_pools else _nothing
 
             def send(output: Output) -> None:
-                store.send_when_room(output, limit)
+                store.send_when_room(output, options.pool_entries, options.inbox_entries, waiting)
 
             transport = RedisTransport(worker.plan, self.job, store, send, False)
             host = worker.host(self.job.layout[number], transport, number, progress_seconds=0.5)
@@ -91,16 +99,28 @@ class _Pinned:
                 store.send([store.output(store.driver, [failed])])
 
     def _serve(self, host: ProcessHost) -> None:
-        inbox, last, client = self.store.inbox(self.number), b"0-0", self.store.client
         received = ReceivedBuffers()  # arrays pinned senders asked this worker to keep
         while not host.finished:
             host.transport.flush()
-            found = self.store.take({inbox: last}, self.job.options.block_ms)
-            for _, entries in found:
-                for entry, fields in entries:
-                    host.dispatch(self.store.read(inbox, fields, received), received.queued)
-                    last = entry
-                client.xdel(inbox, *(entry for entry, _ in entries))
+            if not self.backlog:
+                self._take_in(self.job.options.block_ms)
+            while self.backlog and not host.finished:
+                host.dispatch(self.store.read(self.inbox, self.backlog.popleft(), received), received.queued)
+
+    def _take_in(self, block_ms: int | None = None) -> None:
+        """Move what the inbox holds to the backlog (waiting up to ``block_ms`` for something).
+
+        Called while a send waits for room too, by a worker fed by its own pools: what it takes waits here, in
+        memory and in order, so that the pool it waits for has room in its inbox to commit into.
+        """
+        for _, entries in self.store.take({self.inbox: self.last}, block_ms):
+            self.backlog.extend(fields for _, fields in entries)
+            self.last = entries[-1][0]
+            self.store.client.xdel(self.inbox, *(entry for entry, _ in entries))
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Pooled:
@@ -123,6 +143,7 @@ class _Pooled:
         self.ordinal, finished = joined
         self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
         self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
+        self.downstream = _inboxes_after_pools(worker.plan, self.job, store)
         try:
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
             slots = [(p, self.ordinal) for p in self.active.values()]
@@ -147,12 +168,17 @@ class _Pooled:
                 store.send([store.output(store.driver, [failed])])
 
     def _serve(self) -> None:
-        control = self.store.control(self.ordinal)
+        control, pause = self.store.control(self.ordinal), 1
         while self.active:
-            streams = {**dict.fromkeys(self.active, b">"), control: b">"}  # a pool's items before the word it is done
-            found = self.store.take(streams, self.job.options.block_ms, self.consumer)
-            if not found:
-                found = self._reclaim()
+            if self._room_downstream():
+                streams = {**dict.fromkeys(self.active, b">"), control: b">"}  # a pool's items before its end
+                found = self.store.take(streams, self.job.options.block_ms, self.consumer)
+                if not found:
+                    found = self._reclaim()
+                pause = 1
+            else:  # back-pressure: no new entry while an inbox it feeds is full; the driver's word still comes
+                found = self.store.take({control: b">"}, pause, self.consumer)
+                pause = min(pause * 2, 50)
             for stream, entries in found:
                 for entry, fields in entries:
                     if stream == control and b"retire" in fields:  # the driver has more workers than work
@@ -161,6 +187,11 @@ class _Pooled:
                         self._finish([int(fields[b"finish"])], entry)
                     else:
                         self._process(stream, entry, fields)
+
+    def _room_downstream(self) -> bool:
+        """Whether every pinned worker's inbox that the pools send to holds fewer than ``inbox_entries``."""
+        limit = self.job.options.inbox_entries
+        return all(length < limit for length in self.store.lengths(self.downstream))
 
     def _reclaim(self) -> Entries:
         """Take entries another worker has held for ``claim_ms`` without committing (it may be gone)."""
@@ -241,3 +272,14 @@ class _Pooled:
     def _host(self) -> ProcessHost:
         assert self.host is not None
         return self.host
+
+
+def _inboxes_after_pools(plan: Plan, job: Job, store: RunStore) -> list[bytes]:
+    """The inboxes of the pinned workers that the pooled partitions send to."""
+    pooled, worker_of = set(job.pooled), {slot: n for n, slots in enumerate(job.layout) for slot in slots}
+    targets = {
+        plan.nodes[edge.target].partition
+        for edge in plan.edges
+        if plan.nodes[edge.source].partition in pooled and plan.nodes[edge.target].partition not in pooled
+    }
+    return [store.inbox(n) for n in sorted({n for (p, _), n in worker_of.items() if p in targets})]
