@@ -7,6 +7,7 @@ imported when a run starts.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +41,9 @@ class RedisOptions(BatchOptions):
     pool_entries: int = 32  # the most entries (batches) waiting in a pool before pinned producers wait for it
     inbox_entries: int = 64  # the most entries waiting in a pinned worker's inbox before its senders wait for it
     join_file: str | None = None  # write what `d4py redis worker FILE` needs to join the run here (mode 0600)
+    ca_file: str | None = (
+        None  # with rediss://: PEM file of the certificates that may sign the server's (None: system's)
+    )
 
     def __post_init__(self) -> None:
         if self.url is not None and not self.url.startswith(_SCHEMES):
@@ -54,6 +58,10 @@ class RedisOptions(BatchOptions):
                 f"-o join_file={self.join_file}: give -o url=... too; the private server listens on a unix socket "
                 "that other machines cannot reach"
             )
+        if self.ca_file is not None and not (self.url or "").startswith("rediss://"):
+            raise ValueError(f"-o ca_file={self.ca_file}: give a rediss:// (TLS) URL with it, -o url=rediss://...")
+        if self.ca_file is not None and not os.path.isfile(self.ca_file):
+            raise ValueError(f"-o ca_file={self.ca_file}: no such file; give the CA certificates' PEM file")
         if self.pool_workers is not None and self.pool_workers < 1:
             raise ValueError(f"-o pool_workers={self.pool_workers}: use 1 or more")
 

@@ -38,16 +38,20 @@ from d4py_redis.transport import RedisTransport
 __all__ = ["connect", "run_local", "serve"]
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for ``url`` whose reads outlast the longest blocking read, and fail if the server stops answering."""
-    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10)
+def connect(url: str, ca_file: str | None = None) -> redis.Redis:
+    """A client for ``url`` whose reads outlast the longest blocking read, and fail if the server stops answering.
+
+    ``ca_file``: for a rediss:// URL, the PEM file of the certificates that may sign the server's.
+    """
+    tls = {"ssl_ca_certs": ca_file} if ca_file is not None else {}
+    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10, **tls)
 
 
-def run_local(driver: int, url: str, run: str, key: bytes, pinned: bool, number: int) -> None:
+def run_local(driver: int, url: str, ca_file: str | None, run: str, key: bytes, pinned: bool, number: int) -> None:
     """A local worker, forked by the driver (pid ``driver``): pinned worker ``number``, or pool worker ``number``."""
     die_with_parent(driver)
     name_process(f"d4py-{'pinned' if pinned else 'pool'}-{number}")
-    serve(RunStore(connect(url), run, key), pinned, number)
+    serve(RunStore(connect(url, ca_file), run, key), pinned, number)
 
 
 def serve(store: RunStore, pinned: bool, number: int | None) -> None:
