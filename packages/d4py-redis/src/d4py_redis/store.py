@@ -180,12 +180,15 @@ class RunStore:
             time.sleep(pause)  # back-pressure: this producer waits for its destination's reader
             pause = min(pause * 2, 0.05)
 
-    def lengths(self, streams: list[bytes]) -> list[int]:
-        """The entries each of ``streams`` holds."""
+    def lengths(self, streams: Iterable[bytes]) -> dict[bytes, int]:
+        """The entries each of ``streams`` holds (one round trip; none for no stream)."""
+        streams = list(streams)
+        if not streams:
+            return {}
         pipeline = self.client.pipeline(transaction=False)
         for stream in streams:
             pipeline.xlen(stream)
-        return [int(length) for length in pipeline.execute()]
+        return {stream: int(length) for stream, length in zip(streams, pipeline.execute(), strict=True)}
 
     def commit(self, stream: bytes, entry: bytes, consumer: str, done: str, outputs: list[Output]) -> bool:
         """Append ``outputs`` and acknowledge ``entry``, if ``consumer`` still holds it; whether it did."""

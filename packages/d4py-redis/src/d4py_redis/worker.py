@@ -147,7 +147,7 @@ class _Pooled:
         self.ordinal, finished = joined
         self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
         self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
-        self.downstream = _inboxes_after_pools(worker.plan, self.job, store)
+        self.downstream = _inboxes_after_pools(worker.plan, self.job, store)  # by pool stream
         try:
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
             slots = [(p, self.ordinal) for p in self.active.values()]
@@ -174,15 +174,15 @@ class _Pooled:
     def _serve(self) -> None:
         control, pause = self.store.control(self.ordinal), 1
         while self.active:
-            if self._room_downstream():
-                streams = {**dict.fromkeys(self.active, b">"), control: b">"}  # a pool's items before its end
-                found = self.store.take(streams, self.job.options.block_ms, self.consumer)
-                if not found:
-                    found = self._reclaim()
-                pause = 1
-            else:  # back-pressure: no new entry while an inbox it feeds is full; the driver's word still comes
-                found = self.store.take({control: b">"}, pause, self.consumer)
-                pause = min(pause * 2, 50)
+            # Back-pressure: no new entry from a pool while an inbox it sends to is full; the driver's word still
+            # comes, and a pool held back is looked at again within 50 ms.
+            pools = self._open_pools()
+            held_back = len(pools) < len(self.active)
+            streams = {**dict.fromkeys(pools, b">"), control: b">"}  # a pool's items before the word it is done
+            found = self.store.take(streams, pause if held_back else self.job.options.block_ms, self.consumer)
+            if not found and pools:
+                found = self._reclaim(pools)
+            pause = min(pause * 2, 50) if held_back else 1
             for stream, entries in found:
                 for entry, fields in entries:
                     if stream == control and b"retire" in fields:  # the driver has more workers than work
@@ -192,15 +192,16 @@ class _Pooled:
                     else:
                         self._process(stream, entry, fields)
 
-    def _room_downstream(self) -> bool:
-        """Whether every pinned worker's inbox that the pools send to holds fewer than ``inbox_entries``."""
-        limit = self.job.options.inbox_entries
-        return all(length < limit for length in self.store.lengths(self.downstream))
+    def _open_pools(self) -> list[bytes]:
+        """The active pools whose pinned destinations' inboxes all hold fewer than ``inbox_entries``."""
+        lengths = self.store.lengths({inbox for pool in self.active for inbox in self.downstream.get(pool, [])})
+        full = {inbox for inbox, length in lengths.items() if length >= self.job.options.inbox_entries}
+        return [pool for pool in self.active if not full.intersection(self.downstream.get(pool, []))]
 
-    def _reclaim(self) -> Entries:
+    def _reclaim(self, pools: list[bytes]) -> Entries:
         """Take entries another worker has held for ``claim_ms`` without committing (it may be gone)."""
         found = []
-        for stream in self.active:
+        for stream in pools:
             entries = self.store.reclaim(stream, self.consumer, self.job.options.claim_ms)
             if entries:
                 found.append((stream, entries))
@@ -278,12 +279,16 @@ class _Pooled:
         return self.host
 
 
-def _inboxes_after_pools(plan: Plan, job: Job, store: RunStore) -> list[bytes]:
-    """The inboxes of the pinned workers that the pooled partitions send to."""
-    pooled, worker_of = set(job.pooled), {slot: n for n, slots in enumerate(job.layout) for slot in slots}
-    targets = {
-        plan.nodes[edge.target].partition
-        for edge in plan.edges
-        if plan.nodes[edge.source].partition in pooled and plan.nodes[edge.target].partition not in pooled
-    }
-    return [store.inbox(n) for n in sorted({n for (p, _), n in worker_of.items() if p in targets})]
+def _inboxes_after_pools(plan: Plan, job: Job, store: RunStore) -> dict[bytes, list[bytes]]:
+    """Per pool stream, the inboxes of the pinned workers its partition sends to."""
+    workers: dict[int, set[int]] = {}
+    for number, slots in enumerate(job.layout):
+        for partition, _ in slots:
+            workers.setdefault(partition, set()).add(number)
+    inboxes: dict[bytes, list[bytes]] = {}
+    for edge in plan.edges:
+        source, target = plan.nodes[edge.source].partition, plan.nodes[edge.target].partition
+        if source in job.pooled and target in workers:
+            found = inboxes.setdefault(store.pool(source), [])
+            found += [store.inbox(n) for n in sorted(workers[target]) if store.inbox(n) not in found]
+    return inboxes
