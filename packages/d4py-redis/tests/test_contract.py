@@ -21,4 +21,4 @@ class TestRedisBackPressure(BackendContract):
 class TestRedisSmallInboxes(BackendContract):
     backend = "redis"
     processes = 6
-    options = ("inbox_entries=1", "pool_entries=1", "batch_items=4")  # every sender waits for its reader
+    options = ("inbox_entries=2", "pool_entries=2", "batch_items=16")  # senders wait for their readers
