@@ -73,3 +73,31 @@ def test_root_steps_feed_one_run_input_at_a_time_then_end_the_root():
     assert finished == [False, False, False, True]
     transport.flush()
     assert [message[3] for batch in batches for message in batch if message[0] == OUTPUT] == [0, 1] * 3
+
+
+def test_activity_discarded_is_never_reported_and_what_follows_is():
+    from d4py.backend import BatchOptions
+    from d4py.hosting import HostTransport, Outbox, ProcessHost
+    from d4py.testing.observing import InstanceWatch
+
+    graph = WorkflowGraph()
+    source, sink = Numbers(1), Pass()
+    graph.connect(source, "output", sink, "input")
+    plan = build_plan(graph)
+    manager = make_plugin_manager(autoload=False)
+    manager.register(InstanceWatch())
+    batches: list = []
+    to_driver = Outbox(batches.append, BatchOptions())
+    transport = HostTransport(plan, lambda process: to_driver, to_driver)
+    host = ProcessHost(plan, [(plan.nodes[sink.id].partition, 0)], transport, RunHooks(manager))
+    host.start()
+    receive = host.receiver(plan.incoming[sink.id][0].index, 0)
+    for item in range(3):  # items another process processes again and commits: this one's work is not kept
+        receive(item)
+    host.discard_activity()
+    receive(3)
+    host.finish()
+    transport.flush()
+    reports = [message[5][0] for batch in batches for message in batch if message[0] == REPORT]
+    (report,) = [report for report in reports if report.pe_id == sink.id]
+    assert report.reads == {"input": 1} and report.writes == {"output": 1}

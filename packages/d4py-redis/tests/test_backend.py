@@ -31,6 +31,8 @@ def test_redis_is_listed_with_its_options() -> None:
         ("url=http://:secret@host/", "-o url=host/: give a redis://, rediss:// or unix:// URL"),
         ("join_file=join.json", "-o join_file=join.json: give -o url=... too"),
         ("block_ms=0", "-o block_ms=0: use 1 or more"),
+        ("ca_file=ca.pem", "-o ca_file=ca.pem: give a rediss:// (TLS) URL with it"),
+        ("inbox_entries=0", "-o inbox_entries=0: use 1 or more"),
     ],
 )
 def test_a_bad_option_is_a_usage_error_naming_it(tmp_path: Path, option: str, said: str) -> None:

@@ -1,10 +1,11 @@
 """Exactly once: a pool worker SIGKILLed mid-item loses nothing and doubles nothing, and a worker that lost
-its entry to another cannot commit it late."""
+its entry to another cannot commit it late; observers of the pool's copies report each item once too."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,48 @@ import pytest
 import redis
 from d4py_redis.store import GROUP, RunStore
 
-from d4py import WorkflowGraph, run
+from d4py import WorkflowGraph, hookimpl, run
 from d4py.hosting import ITEM
-from d4py.pe import IterativePE
+from d4py.observe import Activity, Observer
+from d4py.pe import GenericPE, IterativePE
+from d4py.runtime import InstanceInfo
 from d4py.testing.pes import Add, Numbers, Summary
+
+
+class Reads(Counter[str]):
+    """What one instance read since its previous report, by port."""
+
+
+class _ReportsAsItGoes(Observer):
+    def __init__(self) -> None:
+        self.reads = Reads()
+
+    def observe(self, activity: Activity) -> None:
+        self.reads.update(activity.reads)
+
+    def report(self, final: bool) -> Reads | None:
+        reads, self.reads = self.reads, Reads()
+        return reads or None
+
+
+class ReadsAsTheyGo:
+    """A run plugin whose observers report what their instance read at every batch, as the monitor's do (rather than
+    once, at the end, as ``d4py.testing``'s ``InstanceWatch``): a worker killed later has reported it already."""
+
+    def __init__(self) -> None:
+        self.reads: Counter[str] = Counter()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"reads": Counter()}  # a worker's copy starts empty: reports belong to the driver
+
+    @hookimpl
+    def d4py_observe(self, pe: GenericPE, info: InstanceInfo) -> Observer:
+        return _ReportsAsItGoes()
+
+    @hookimpl
+    def d4py_observer_report(self, info: InstanceInfo, report: Any, final: bool) -> None:
+        if isinstance(report, Reads):
+            self.reads[info.pe_id] += sum(report.values())
 
 
 class KillsOnce(IterativePE):
@@ -68,11 +107,13 @@ def test_a_pool_worker_killed_mid_item_loses_nothing_and_doubles_nothing(
     graph.connect(source, "output", killer, "input")
     graph.connect(killer, "output", after, "input")  # pooled too: what the killed entry wrote must not reach it
     graph.connect(killer, "output", total, "input")
-    result = run(graph, backend="redis", options=options)
+    watch = ReadsAsTheyGo()
+    result = run(graph, backend="redis", options=options, plugins=[watch])
     assert flag.exists(), "no worker was killed: the test proved nothing"
     assert sorted(result.output(after.id)) == [n + 1000 for n in range(300)]
     assert [(count, value) for count, value, _ in result.output(total.id)] == [(300, sum(range(300)))]
     assert result.counts[killer.id] == result.counts[after.id] == 300
+    assert watch.reads == result.counts  # what the killed worker committed was reported, what it did not was not
     assert leftovers() == set()
 
 
@@ -102,8 +143,10 @@ def test_a_stalled_pool_worker_is_overtaken_and_its_late_commit_is_dropped(
     graph.connect(source, "output", staller, "input")
     graph.connect(staller, "output", after, "input")
     options = ["batch_items=10", "pool_workers=2", "claim_ms=200", "block_ms=50"]
-    result = run(graph, backend="redis", options=options)
+    watch = ReadsAsTheyGo()
+    result = run(graph, backend="redis", options=options, plugins=[watch])
     assert flag.exists(), "no worker stalled: the test proved nothing"
     assert sorted(result.output(after.id)) == [n + 1000 for n in range(200)]
     assert result.counts[staller.id] == result.counts[after.id] == 200
+    assert watch.reads == result.counts  # the entry both processed is reported by the one whose commit was kept
     assert leftovers() == set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from d4py import RunFailed, WorkflowGraph, run
-from d4py.pe import IterativePE
+from d4py.pe import GenericPE, IterativePE
 from d4py.testing.pes import Add, Numbers, Pairs, PairSums, Summary
 
 URL_VARIABLE = "D4PY_REDIS_TEST_URL"
@@ -87,3 +88,77 @@ def test_an_array_written_again_to_a_pinned_worker_crosses_once(server_url: str)
     # not kept, each travels in every pair it is in, 69 MB.
     arrays = 12 * 65536 * 8
     assert sent["keep_bytes=268435456"] < 6 * arrays < sent["keep_bytes=0"], sent
+
+
+class Filled(IterativePE):
+    """Return ``(n, an array of 256 KiB filled with n)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numprocesses = 2  # pooled
+
+    def _process(self, data: Any) -> Any:
+        import numpy as np
+
+        return data, np.full(32768, float(data))
+
+
+class Firsts(GenericPE):
+    """Pinned (global): write ``(n, the array's first value)`` for each item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input", grouping="global")
+        self._add_output("output")
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        number, array = inputs["input"]
+        self.write("output", (number, float(array[0])))
+
+
+def test_what_a_pool_worker_commits_crosses_to_the_server_once(server_url: str) -> None:
+    pytest.importorskip("numpy")
+    graph = WorkflowGraph()
+    source, filled, firsts = Numbers(4), Filled(), Firsts()
+    graph.connect(source, "output", filled, "input")
+    graph.connect(filled, "output", firsts, "input")
+    client = redis.Redis.from_url(server_url)
+    before = _bytes_sent_to(client)
+    rows = run(graph, backend="redis", options=[f"url={server_url}", "pool_workers=1"]).output(firsts.id)
+    sent = _bytes_sent_to(client) - before
+    assert sorted(rows) == [(n, float(n)) for n in range(4)]
+    arrays = 4 * 32768 * 8  # one commit: the first call of the commit script, which the server had not cached
+    assert arrays < sent < 1.25 * arrays, sent
+
+
+class InboxLength(GenericPE):
+    """Pinned (global), slow: tag each item with the length of the longest inbox on the server at ``URL_VARIABLE``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input", grouping="global")
+        self._add_output("output")
+
+    def preprocess(self) -> None:
+        self.client = redis.Redis.from_url(os.environ[URL_VARIABLE], socket_timeout=10)
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        time.sleep(0.001)  # slower than the pool: without a bound, its inbox would grow
+        self.write("output", (inputs["input"], max(self.client.xlen(key) for key in self.client.keys("d4py:*:in:*"))))
+
+
+def test_a_slow_pinned_reader_behind_a_fast_pool_holds_at_most_inbox_entries(
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(URL_VARIABLE, server_url)
+    graph = WorkflowGraph()
+    source, passes, lengths = Numbers(1000), Add(0), InboxLength()
+    passes.numprocesses = 2  # not fused with its source: pooled
+    graph.connect(source, "output", passes, "input")
+    graph.connect(passes, "output", lengths, "input")
+    options = [f"url={server_url}", "batch_items=5", "inbox_entries=3", "pool_workers=2"]
+    rows = run(graph, backend="redis", options=options).output(lengths.id)
+    assert sorted(item for item, _ in rows) == list(range(1000))
+    # 200 entries reached the inbox. A pool worker takes an entry only while the inbox holds fewer than 3, and
+    # commits one batch from it: with 2 pool workers, 3 + 2 at most.
+    assert max(length for _, length in rows) <= 5

@@ -261,6 +261,20 @@ class Instance:
         if self.activity is not None and not self.reported_final:
             self.observe(final=True)
 
+    def discard(self) -> None:
+        """Drop what this instance read, wrote and sent since its observers last heard; keep the time it took,
+        and the failed call, if one failed.
+
+        For work whose effects were not kept: a pooled copy's items that another worker processes again and commits
+        (and so reports), which these observers must not report too.
+        """
+        if self.activity is None:
+            return
+        self._gather(self.activity)
+        activity = self.activity.take()
+        self.activity.busy, self.activity.blocked, self.activity.idle = activity.busy, activity.blocked, activity.idle
+        self.activity.failed = activity.failed
+
     def observe(self, final: bool = False) -> None:
         """Hand the activity since the last call to the observers, and their reports to the transport."""
         if self.activity is None:

@@ -7,6 +7,7 @@ imported when a run starts.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,18 +29,26 @@ MAX_BLOCK_MS = 20_000  # clients time out 10 s after this: a server that stops a
 class RedisOptions(BatchOptions):
     """Options of the redis backend (``-o key=value``), after the batch options every backend shares."""
 
+    # Each batch is a round trip to the server (about 0.3 ms of the sender's CPU): a busy PE's outputs wait up to
+    # 20 ms rather than 5, which cut xcorr's sends from its correlators by three quarters. Workers flush what
+    # they hold before they wait for input, so a batch waits this long only behind a busy sender.
+    flush_ms: float = 20.0
     url: str | None = None  # redis://, rediss:// (TLS) or unix:// server to use (None: a private redis-server)
     server: str = "redis-server"  # the command that starts the private server
     pool_workers: int | None = None  # most local workers sharing stateless PEs (None: what the budget leaves)
     claim_ms: int = 60_000  # a worker silent this long on an item loses it to another (workers on other machines)
     block_ms: int = 1_000  # longest a worker waits in one read before it looks for lost items again
     pool_entries: int = 32  # the most entries (batches) waiting in a pool before pinned producers wait for it
+    inbox_entries: int = 64  # the most entries waiting in a pinned worker's inbox before its senders wait for it
     join_file: str | None = None  # write what `d4py redis worker FILE` needs to join the run here (mode 0600)
+    ca_file: str | None = (
+        None  # with rediss://: PEM file of the certificates that may sign the server's (None: system's)
+    )
 
     def __post_init__(self) -> None:
         if self.url is not None and not self.url.startswith(_SCHEMES):
             raise ValueError(f"-o url={self.url.split('@')[-1]}: give a redis://, rediss:// or unix:// URL")
-        for flag in ("claim_ms", "block_ms", "pool_entries"):
+        for flag in ("claim_ms", "block_ms", "pool_entries", "inbox_entries"):
             if getattr(self, flag) < 1:
                 raise ValueError(f"-o {flag}={getattr(self, flag)}: use 1 or more")
         if self.block_ms > MAX_BLOCK_MS:
@@ -49,6 +58,10 @@ class RedisOptions(BatchOptions):
                 f"-o join_file={self.join_file}: give -o url=... too; the private server listens on a unix socket "
                 "that other machines cannot reach"
             )
+        if self.ca_file is not None and not (self.url or "").startswith("rediss://"):
+            raise ValueError(f"-o ca_file={self.ca_file}: give a rediss:// (TLS) URL with it, -o url=rediss://...")
+        if self.ca_file is not None and not os.path.isfile(self.ca_file):
+            raise ValueError(f"-o ca_file={self.ca_file}: no such file; give the CA certificates' PEM file")
         if self.pool_workers is not None and self.pool_workers < 1:
             raise ValueError(f"-o pool_workers={self.pool_workers}: use 1 or more")
 

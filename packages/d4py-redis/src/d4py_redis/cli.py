@@ -34,8 +34,8 @@ def worker_command(args: argparse.Namespace) -> int:
     from d4py_redis.store import RunStore
     from d4py_redis.worker import connect, serve
 
-    url, run, key = read_join_file(args.join_file)
-    store = RunStore(connect(url), run, key)
+    url, run, key, ca_file = read_join_file(args.join_file)
+    store = RunStore(connect(url, ca_file), run, key)
     try:
         serve(store, pinned=False, number=None)
     except KeyboardInterrupt:

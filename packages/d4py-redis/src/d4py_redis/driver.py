@@ -54,12 +54,14 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         url = options.url or stack.enter_context(private_server(options.server))
-        client = connect(url)
+        client = connect(url, options.ca_file)
         stack.callback(client.close)
         try:
             client.ping()
         except (redis.RedisError, OSError) as error:
-            raise RunFailed(f"cannot reach the Redis server at {safe_url(url)}: {error}") from None
+            unknown = "CERTIFICATE_VERIFY_FAILED" in str(error) and options.ca_file is None
+            hint = "; give the PEM file of the CA that signed its certificate with -o ca_file=PATH" if unknown else ""
+            raise RunFailed(f"cannot reach the Redis server at {safe_url(url)}: {error}{hint}") from None
         run = secrets.token_hex(8)
         store = RunStore(client, run, secrets.token_bytes(32))  # the key never goes to Redis
         if options.url is not None:
@@ -68,9 +70,10 @@ def run_plan(plan: Plan, options: RedisOptions, hooks: RunHooks) -> RunResult:
         driver = _Driver(plan, hooks, store, job, url)
         stack.callback(driver.stop)
         try:
+            store.load_scripts()
             store.put_job(job)
             store.create_pools(job.pooled)
-            with join_file(options.join_file, (url, run, store.key)):  # once there is a job to join
+            with join_file(options.join_file, (url, run, store.key, options.ca_file)):  # once there is a job to join
                 driver.watch()
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise RunFailed(f"the Redis server at {safe_url(url)} went away during the run: {error}") from None
@@ -110,7 +113,8 @@ class _Driver:
     def _start(self, number: int, pinned: bool) -> None:
         """Fork local worker ``number``: pinned, or a pool worker (told its ordinal among pool workers)."""
         argument = number if pinned else number - self.pinned
-        details = (os.getpid(), self.url, self.store.prefix.split(":")[1], self.store.key, pinned, argument)
+        run, key, ca_file = self.store.prefix.split(":")[1], self.store.key, self.job.options.ca_file
+        details = (os.getpid(), self.url, ca_file, run, key, pinned, argument)
         process = self.context.Process(target=run_local, args=details, name=f"d4py-redis-{number}")
         process.start()
         self.processes[number] = process

@@ -32,6 +32,7 @@ class Job:
     layout: list[list[Slot]]  # the pinned workers' slots, by worker number
     pooled: tuple[int, ...]  # partitions shared by the pool workers
     pool_workers: int  # the most local pool workers
+    fed_by_own_pools: frozenset[int]  # pinned workers whose inbox a pool they feed feeds (see plan_job)
 
 
 def plan_job(plan: Plan, options: RedisOptions, settings: WorkerSettings) -> Job:
@@ -47,4 +48,29 @@ def plan_job(plan: Plan, options: RedisOptions, settings: WorkerSettings) -> Job
         most = max(1, min(most, plan.processes - 1))
     pinned = [slot for slot in plan.slots() if slot[0] not in pooled]
     budget = None if plan.processes is None else max(1, plan.processes - most)
-    return Job(settings, options, lay_out(pinned, budget), pooled, most)
+    layout = lay_out(pinned, budget)
+    return Job(settings, options, layout, pooled, most, _fed_by_own_pools(plan, layout, set(pooled)))
+
+
+def _fed_by_own_pools(plan: Plan, layout: list[list[Slot]], pooled: set[int]) -> frozenset[int]:
+    """Pinned workers that feed a pool whose items come back to their own inbox (through pools only).
+
+    The layout lets items flow from a worker to itself or a later one only, so such a worker is the one that
+    could wait on itself: its senders wait for a pool, whose workers wait for room in its inbox.
+    """
+    after: dict[int, set[int]] = {}
+    for edge in plan.edges:
+        if not edge.local:
+            after.setdefault(plan.nodes[edge.source].partition, set()).add(plan.nodes[edge.target].partition)
+    found = set()
+    for number, slots in enumerate(layout):
+        own = {partition for partition, _ in slots}
+        pools = {p for partition in own for p in after.get(partition, ()) if p in pooled}
+        reached: set[int] = set()
+        while pools:
+            pool = pools.pop()
+            reached.add(pool)
+            pools |= {p for p in after.get(pool, ()) if p in pooled and p not in reached}
+        if any(p in own for pool in reached for p in after.get(pool, ())):
+            found.add(number)
+    return frozenset(found)

@@ -18,7 +18,7 @@ from d4py import UsageError
 
 __all__ = ["JoinDetails", "join_file", "read_join_file"]
 
-JoinDetails = tuple[str, str, bytes]  # url, run, key
+JoinDetails = tuple[str, str, bytes, str | None]  # url, run, key, CA file (rediss://)
 
 
 @contextlib.contextmanager
@@ -27,7 +27,7 @@ def join_file(path: str | None, details: JoinDetails) -> Iterator[None]:
     if path is None:
         yield
         return
-    url, run, key = details
+    url, run, key, ca_file = details
     target = Path(path)
     try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -36,7 +36,7 @@ def join_file(path: str | None, details: JoinDetails) -> Iterator[None]:
             f"-o join_file={path}: cannot write it ({error.strerror}); give a path in a folder you own"
         ) from None
     with os.fdopen(descriptor, "w") as file:
-        json.dump({"url": url, "run": run, "key": key.hex()}, file)
+        json.dump({"url": url, "run": run, "key": key.hex(), "ca_file": ca_file}, file)
     try:
         yield
     finally:
@@ -47,7 +47,7 @@ def read_join_file(path: str) -> JoinDetails:
     """The URL, run and key in a join file; a usage error naming it if it is not one."""
     try:
         found = json.loads(Path(path).read_text())
-        return found["url"], found["run"], bytes.fromhex(found["key"])
+        return found["url"], found["run"], bytes.fromhex(found["key"]), found.get("ca_file")
     except FileNotFoundError:
         raise UsageError(
             f"join file {path!r} does not exist: the run has ended, or give the path -o join_file wrote"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import redis
@@ -42,21 +42,26 @@ local function append(at)
   end
 end
 """
-# ARGV[1]: the most entries a pool may hold undone (0: no limit); nothing is appended if a pool sent to holds that many.
+# ARGV[1]: the most entries a pool may hold undone, ARGV[2] the most a pinned worker's inbox may hold (0: no limit);
+# nothing is appended if a pool or inbox sent to holds that many.
 _SEND = (
     _APPEND
     + """
-local limit, at = tonumber(ARGV[1]), 2
-for _ = 1, tonumber(ARGV[2]) do
+local limit, inbox_limit, at = tonumber(ARGV[1]), tonumber(ARGV[2]), 3
+for _ = 1, tonumber(ARGV[3]) do
   local counter = ARGV[at + 2]
   if limit > 0 and counter ~= '' then
     local added = tonumber(redis.call('HGET', KEYS[#KEYS], counter) or '0')
     local done = tonumber(redis.call('HGET', KEYS[#KEYS], 'done' .. string.sub(counter, 6)) or '0')
     if added - done >= limit then return 0 end
   end
+  local stream = KEYS[tonumber(ARGV[at + 1])]
+  if inbox_limit > 0 and string.find(stream, ':in:', 1, true) and redis.call('XLEN', stream) >= inbox_limit then
+    return 0
+  end
   at = at + 4
 end
-append(2)
+append(3)
 return 1
 """
 )
@@ -114,6 +119,15 @@ class RunStore:
         self._requeue, self._finish = client.register_script(_REQUEUE), client.register_script(_FINISH)
         self._join = client.register_script(_JOIN)
 
+    def load_scripts(self) -> None:
+        """Load the scripts into the server's cache before the run calls them.
+
+        A script called before it is cached is refused and sent again, arguments and all: a pool worker's first
+        commit of xcorr's spectra sent its 105 MB twice.
+        """
+        for script in (self._send, self._commit, self._requeue, self._finish, self._join):
+            self.client.script_load(script.script)
+
     def name(self, suffix: str) -> bytes:
         return (self.prefix + suffix).encode()
 
@@ -148,20 +162,33 @@ class RunStore:
         found: list[Any] = self.client.xautoclaim(stream, GROUP, consumer, idle_ms, "0-0", count=1)
         return cast(list[tuple[bytes, dict[bytes, bytes]]], found[1])
 
-    def send(self, outputs: list[Output], limit: int = 0) -> bool:
-        """Append ``outputs``, each with its count, at once; unless a pool they go to holds ``limit`` entries undone."""
+    def send(self, outputs: list[Output], limit: int = 0, inbox_limit: int = 0) -> bool:
+        """Append ``outputs``, each with its count, at once; unless a pool they go to holds ``limit`` entries undone,
+        or an inbox ``inbox_limit`` entries."""
         keys, args = _outputs(outputs)
-        return bool(self._send(keys=[*keys, self.counts], args=[limit, *args]))
+        return bool(self._send(keys=[*keys, self.counts], args=[limit, inbox_limit, *args]))
 
-    def send_when_room(self, output: Output, limit: int) -> None:
-        """Append ``output`` once its pool (if it goes to one) holds fewer than ``limit`` entries undone.
+    def send_when_room(self, output: Output, limit: int, inbox_limit: int, waiting: Callable[[], None]) -> None:
+        """Append ``output`` once its pool holds fewer than ``limit`` entries undone, or its inbox ``inbox_limit``.
 
-        The pool's workers never wait to commit, so there is room again as soon as one of them is done.
+        The pool's workers never wait to commit, so there is room again as soon as one of them is done; an inbox's
+        reader calls ``waiting`` while it waits itself, which makes room in its own inbox.
         """
         pause = 0.001
-        while not self.send([output], limit):
-            time.sleep(pause)  # back-pressure: this producer waits for the pool's workers
+        while not self.send([output], limit, inbox_limit):
+            waiting()
+            time.sleep(pause)  # back-pressure: this producer waits for its destination's reader
             pause = min(pause * 2, 0.05)
+
+    def lengths(self, streams: Iterable[bytes]) -> dict[bytes, int]:
+        """The entries each of ``streams`` holds (one round trip; none for no stream)."""
+        streams = list(streams)
+        if not streams:
+            return {}
+        pipeline = self.client.pipeline(transaction=False)
+        for stream in streams:
+            pipeline.xlen(stream)
+        return {stream: int(length) for stream, length in zip(streams, pipeline.execute(), strict=True)}
 
     def commit(self, stream: bytes, entry: bytes, consumer: str, done: str, outputs: list[Output]) -> bool:
         """Append ``outputs`` and acknowledge ``entry``, if ``consumer`` still holds it; whether it did."""

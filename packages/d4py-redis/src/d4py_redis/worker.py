@@ -12,18 +12,23 @@ memory, and the modules the driver imported come with them.
 
 from __future__ import annotations
 
+from collections import deque
+
 import redis
 
 from d4py.hosting import (
     DONE,
     FAILED,
     ITEMS,
+    Batch,
     ProcessHost,
     ReceivedBuffers,
+    approximate_size,
     die_with_parent,
     portable_error,
     start_worker,
 )
+from d4py.plan import Plan
 from d4py_redis.backend import MAX_BLOCK_MS
 from d4py_redis.job import COUNTED, FINISHED, Job
 from d4py_redis.processes import name_process
@@ -33,16 +38,20 @@ from d4py_redis.transport import RedisTransport
 __all__ = ["connect", "run_local", "serve"]
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for ``url`` whose reads outlast the longest blocking read, and fail if the server stops answering."""
-    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10)
+def connect(url: str, ca_file: str | None = None) -> redis.Redis:
+    """A client for ``url`` whose reads outlast the longest blocking read, and fail if the server stops answering.
+
+    ``ca_file``: for a rediss:// URL, the PEM file of the certificates that may sign the server's.
+    """
+    tls = {"ssl_ca_certs": ca_file} if ca_file is not None else {}
+    return redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=MAX_BLOCK_MS / 1000 + 10, **tls)
 
 
-def run_local(driver: int, url: str, run: str, key: bytes, pinned: bool, number: int) -> None:
+def run_local(driver: int, url: str, ca_file: str | None, run: str, key: bytes, pinned: bool, number: int) -> None:
     """A local worker, forked by the driver (pid ``driver``): pinned worker ``number``, or pool worker ``number``."""
     die_with_parent(driver)
     name_process(f"d4py-{'pinned' if pinned else 'pool'}-{number}")
-    serve(RunStore(connect(url), run, key), pinned, number)
+    serve(RunStore(connect(url, ca_file), run, key), pinned, number)
 
 
 def serve(store: RunStore, pinned: bool, number: int | None) -> None:
@@ -63,16 +72,21 @@ class _Pinned:
 
     def __init__(self, store: RunStore, job: Job, number: int) -> None:
         self.store, self.job, self.number = store, job, number
+        self.inbox, self.last = store.inbox(number), b"0-0"
+        self.backlog: deque[dict[bytes, bytes]] = deque()  # entries taken out of the inbox while sending waited
 
     def run(self) -> None:
-        store, number = self.store, self.number
+        store, number, options = self.store, self.number, self.job.options
         host: ProcessHost | None = None
         try:
             worker = start_worker(self.job.settings)
-            limit = self.job.options.pool_entries
+
+            # Only a worker fed by its own pools takes its inbox in while it waits (without, it would wait on itself);
+            # any other waits, and the inboxes before it fill to their bound.
+            waiting = self._take_in if number in self.job.fed_by_own_pools else _nothing
 
             def send(output: Output) -> None:
-                store.send_when_room(output, limit)
+                store.send_when_room(output, options.pool_entries, options.inbox_entries, waiting)
 
             transport = RedisTransport(worker.plan, self.job, store, send, False)
             host = worker.host(self.job.layout[number], transport, number, progress_seconds=0.5)
@@ -89,16 +103,28 @@ class _Pinned:
                 store.send([store.output(store.driver, [failed])])
 
     def _serve(self, host: ProcessHost) -> None:
-        inbox, last, client = self.store.inbox(self.number), b"0-0", self.store.client
         received = ReceivedBuffers()  # arrays pinned senders asked this worker to keep
         while not host.finished:
             host.transport.flush()
-            found = self.store.take({inbox: last}, self.job.options.block_ms)
-            for _, entries in found:
-                for entry, fields in entries:
-                    host.dispatch(self.store.read(inbox, fields, received), received.queued)
-                    last = entry
-                client.xdel(inbox, *(entry for entry, _ in entries))
+            if not self.backlog:
+                self._take_in(self.job.options.block_ms)
+            while self.backlog and not host.finished:
+                host.dispatch(self.store.read(self.inbox, self.backlog.popleft(), received), received.queued)
+
+    def _take_in(self, block_ms: int | None = None) -> None:
+        """Move what the inbox holds to the backlog (waiting up to ``block_ms`` for something).
+
+        Called while a send waits for room too, by a worker fed by its own pools: what it takes waits here, in
+        memory and in order, so that the pool it waits for has room in its inbox to commit into.
+        """
+        for _, entries in self.store.take({self.inbox: self.last}, block_ms):
+            self.backlog.extend(fields for _, fields in entries)
+            self.last = entries[-1][0]
+            self.store.client.xdel(self.inbox, *(entry for entry, _ in entries))
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Pooled:
@@ -107,6 +133,7 @@ class _Pooled:
     def __init__(self, store: RunStore, job: Job) -> None:
         self.store, self.job = store, job
         self.pending: list[Output] = []
+        self.host: ProcessHost | None = None
 
     def run(self, ordinal: int | None) -> None:
         """Join the run (as pool worker ``ordinal``, or the next) and work until its pools are done.
@@ -120,10 +147,14 @@ class _Pooled:
         self.ordinal, finished = joined
         self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
         self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
+        self.downstream = _inboxes_after_pools(worker.plan, self.job, store)  # by pool stream
         try:
             self.transport = RedisTransport(worker.plan, self.job, store, self.pending.append, True)
-            self.host = worker.host([(p, self.ordinal) for p in self.active.values()], self.transport, self.number)
-            self.host.start()
+            slots = [(p, self.ordinal) for p in self.active.values()]
+            # Observed copies hand their activity over at every commit (observe_seconds=0): what a committed
+            # entry did is reported at once, so a worker killed later has reported it.
+            self.host = host = ProcessHost(worker.plan, slots, self.transport, worker.hooks, self.number, None, 0.0)
+            host.start()
             self.transport.flush()  # what preprocess wrote belongs to no entry: it goes now, unfenced
             if self.pending:
                 store.send(self.pending)
@@ -134,15 +165,24 @@ class _Pooled:
             self._leave()
             raise
         except BaseException as error:
-            store.send([store.output(store.driver, [(FAILED, self.number, portable_error(error, "redis"))])])
+            failed = (FAILED, self.number, portable_error(error, "redis"))
+            try:  # the failure goes after the copies' last reports, or alone if those cannot be sent
+                self._last_reports()
+            finally:
+                store.send([store.output(store.driver, [failed])])
 
     def _serve(self) -> None:
-        control = self.store.control(self.ordinal)
+        control, pause = self.store.control(self.ordinal), 1
         while self.active:
-            streams = {**dict.fromkeys(self.active, b">"), control: b">"}  # a pool's items before the word it is done
-            found = self.store.take(streams, self.job.options.block_ms, self.consumer)
-            if not found:
-                found = self._reclaim()
+            # Back-pressure: no new entry from a pool while an inbox it sends to is full; the driver's word still
+            # comes, and a pool held back is looked at again within 50 ms.
+            pools = self._open_pools()
+            held_back = len(pools) < len(self.active)
+            streams = {**dict.fromkeys(pools, b">"), control: b">"}  # a pool's items before the word it is done
+            found = self.store.take(streams, pause if held_back else self.job.options.block_ms, self.consumer)
+            if not found and pools:
+                found = self._reclaim(pools)
+            pause = min(pause * 2, 50) if held_back else 1
             for stream, entries in found:
                 for entry, fields in entries:
                     if stream == control and b"retire" in fields:  # the driver has more workers than work
@@ -151,31 +191,52 @@ class _Pooled:
                         self._finish([int(fields[b"finish"])], entry)
                     else:
                         self._process(stream, entry, fields)
-            self.host.tick()
 
-    def _reclaim(self) -> Entries:
+    def _open_pools(self) -> list[bytes]:
+        """The active pools whose pinned destinations' inboxes all hold fewer than ``inbox_entries``."""
+        lengths = self.store.lengths({inbox for pool in self.active for inbox in self.downstream.get(pool, [])})
+        full = {inbox for inbox, length in lengths.items() if length >= self.job.options.inbox_entries}
+        return [pool for pool in self.active if not full.intersection(self.downstream.get(pool, []))]
+
+    def _reclaim(self, pools: list[bytes]) -> Entries:
         """Take entries another worker has held for ``claim_ms`` without committing (it may be gone)."""
         found = []
-        for stream in self.active:
+        for stream in pools:
             entries = self.store.reclaim(stream, self.consumer, self.job.options.claim_ms)
             if entries:
                 found.append((stream, entries))
         return found
 
     def _process(self, stream: bytes, entry: bytes, fields: dict[bytes, bytes]) -> None:
-        partition, host = self.active[stream], self.host
+        """Run the entry's items and commit what they wrote.
+
+        Once what they wrote has filled a batch (or waited ``flush_ms``), the items not run yet go back to the
+        pool as a new entry, in the same commit, if they carry little payload: what is ready leaves now, and
+        another worker may take the rest (a slow PE's outputs stream, as they do from a pinned instance).
+        """
+        partition, host = self.active[stream], self._host()
         before = host.counts()
-        for kind, edge_index, _, item in self.store.read(stream, fields):
-            if kind in ITEMS:
-                host.hand(kind, edge_index, self.ordinal, item)
+        items = [message for message in self.store.read(stream, fields) if message[0] in ITEMS]
+        for at, (kind, edge_index, _, item) in enumerate(items, 1):
+            host.hand(kind, edge_index, self.ordinal, item)
+            if self.pending and at < len(items) and self._hand_back(stream, items[at:], partition):
+                break
         counted = {pe: count - before[pe] for pe, count in host.counts().items() if count != before[pe]}
         self.transport.to_driver.put((COUNTED, counted))
         self._commit(stream, entry, f"done:{partition}")
 
+    def _hand_back(self, stream: bytes, rest: Batch, partition: int) -> bool:
+        """Add ``rest`` to what the entry's commit appends, as a new entry of its pool, unless it is too heavy."""
+        if sum(approximate_size(item) for _, _, _, item in rest) > self.job.options.batch_bytes // 16:
+            return False  # sending its arrays again would cost more than waiting for them here
+        self.pending.append(self.store.output(stream, rest, None, f"added:{partition}"))
+        return True
+
     def _finish(self, partitions: list[int], entry: bytes) -> None:
         """Run postprocess on this worker's copies of ``partitions``, commit what they wrote, and leave their pools."""
-        for instance in self.host.order:
-            if self.host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
+        host = self._host()
+        for instance in host.order:
+            if host.plan.nodes[instance.pe_id].partition in partitions and not instance.finished:
                 instance.finish()
         for partition in partitions:
             self.transport.to_driver.put((FINISHED, self.number, partition))
@@ -187,11 +248,47 @@ class _Pooled:
         self.store.leave(self.ordinal)  # told nothing more, then nothing held
         for stream in self.active:
             self.store.requeue(stream, self.consumer)
+        self._last_reports()
         gone = [(FINISHED, self.number, partition) for partition in self.active.values()]
         self.store.send([self.store.output(self.store.driver, [*gone, (DONE, self.number, {})])])
 
     def _commit(self, stream: bytes, entry: bytes, done: str) -> None:
+        """Commit what the entry in hand wrote; then the observed copies report what it did, unless it was refused.
+
+        Reports go after the commit, unfenced: a report in the commit would be lost with a refused one, and
+        the activity it held with it.
+        """
         self.transport.flush()
-        # False: another worker reclaimed the entry and commits its outputs; ours are dropped unsent.
-        self.store.commit(stream, entry, self.consumer, done, self.pending)
+        if self.store.commit(stream, entry, self.consumer, done, self.pending):
+            self._host().tick()
+        else:  # another worker reclaimed the entry: it commits the outputs and reports the items; ours are dropped
+            self._host().discard_activity()
         self.pending.clear()
+        self.transport.reports.flush()
+
+    def _last_reports(self) -> None:
+        """Give the copies' observers their last word, without what the entry in hand did (it is not committed)."""
+        if self.host is None:
+            return
+        self.host.discard_activity()
+        self.host.last_messages()  # what else it returns was written for the entry in hand: dropped with it
+        self.transport.reports.flush()
+
+    def _host(self) -> ProcessHost:
+        assert self.host is not None
+        return self.host
+
+
+def _inboxes_after_pools(plan: Plan, job: Job, store: RunStore) -> dict[bytes, list[bytes]]:
+    """Per pool stream, the inboxes of the pinned workers its partition sends to."""
+    workers: dict[int, set[int]] = {}
+    for number, slots in enumerate(job.layout):
+        for partition, _ in slots:
+            workers.setdefault(partition, set()).add(number)
+    inboxes: dict[bytes, list[bytes]] = {}
+    for edge in plan.edges:
+        source, target = plan.nodes[edge.source].partition, plan.nodes[edge.target].partition
+        if source in job.pooled and target in workers:
+            found = inboxes.setdefault(store.pool(source), [])
+            found += [store.inbox(n) for n in sorted(workers[target]) if store.inbox(n) not in found]
+    return inboxes

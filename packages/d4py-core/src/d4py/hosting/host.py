@@ -247,6 +247,11 @@ class ProcessHost:
             if not instance.finished:
                 instance.finish()
 
+    def discard_activity(self) -> None:
+        """Drop what the observed instances counted since they last observed (:meth:`d4py.runtime.Instance.discard`)."""
+        for instance in self.observed:
+            instance.discard()
+
     def last_messages(self) -> list[Message]:
         """What this process still has for its driver as it fails, its instances' last observer reports included.
 
