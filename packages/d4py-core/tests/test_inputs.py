@@ -74,3 +74,12 @@ def test_run_input_from_the_command_line_options(tmp_path):
     assert run_input_from(None, None, None) is None
     with pytest.raises(InputError, match="give at most one of -i, -d and -f"):
         run_input_from(1, "{}", None)
+
+
+def test_an_iterative_root_called_without_its_item_is_refused_before_the_run():
+    from d4py.testing.pes import Pass
+
+    root = Pass()
+    with pytest.raises(InputError, match=r"PE 'Pass\d*' is a root that reads its input 'input'.*-d"):
+        resolve_inputs(None, [root])
+    assert resolve_inputs({root: [1, 2]}, [root]) == {root.id: [{"input": 1}, {"input": 2}]}

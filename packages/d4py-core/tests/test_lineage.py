@@ -80,3 +80,25 @@ def test_each_item_a_producer_writes_is_a_chain_of_its_own_when_sampled():
     assert 5 < len(kept_lines) < 35  # sampled line by line, not all or nothing
     words = [record for pe_id, _, record in watch.records.values() if pe_id == split.id]
     assert len(words) == 2 * len(kept_lines)  # both words of every kept line, none of the others
+
+
+def test_an_output_a_dispel4py_pe_never_declared_is_traced_like_any_other():
+    from d4py import _compat
+
+    _compat.install()  # as the d4py command does for a workflow file
+    from dispel4py.base import IterativePE as Dispel4pyIterative
+
+    class Squares(Dispel4pyIterative):
+        def _process(self, data):
+            self.write("squares", data * data)  # never declared: collected, as dispel4py 1.x did
+
+    graph = WorkflowGraph()
+    source, squares = p.Numbers(3), Squares()
+    graph.connect(source, "output", squares, "input")
+    watch = LineageWatch()
+    watch.unconnected = set()
+    result = run(graph, plugins=[watch])
+    assert result.output(squares.id, "squares") == [0, 1, 4]
+    written = {record[3]: record for pe_id, _, record in watch.records.values() if pe_id == squares.id}
+    assert sorted(written) == [0, 1, 4] and all(record[1] == "squares" for record in written.values())
+    assert all(watch.records[record[2][0]][2][3] == int(item**0.5) for item, record in written.items())

@@ -77,3 +77,29 @@ def test_a_damaged_store_is_one_line_and_exit_1(cli):
     with sqlite3.connect(default_location()) as db:
         db.execute("UPDATE items SET parents = 'not json'")
     refused(cli("prov", "explain", "last"), 1, "is damaged")
+
+
+def test_export_refuses_a_path_that_exists_or_whose_folder_does_not(cli, tmp_path):
+    assert words(cli, "--provenance", "full").returncode == 0
+    taken = tmp_path / "taken.json"
+    taken.write_text("mine")
+    refused(cli("prov", "export", "last", "--format", "prov-json", "-o", str(taken)), 2, "exists already")
+    assert taken.read_text() == "mine"  # not overwritten
+    nowhere = tmp_path / "no" / "such" / "run.json"
+    refused(cli("prov", "export", "last", "--format", "openlineage", "-o", str(nowhere)), 2, "no folder", "make it")
+
+
+def test_impact_takes_an_id_as_explain_shows_it_and_json_ids_are_text(cli):
+    assert words(cli, "--provenance", "full").returncode == 0
+    explained = cli("prov", "explain", "last").stdout
+    line = next(line for line in explained.splitlines() if "('lazy', 1)" in line)
+    shown = line.split()[0]  # "#1234..."
+    done = cli("prov", "impact", "last", shown, "--json")
+    assert done.returncode == 0, done.stderr
+    (found,) = json.loads(done.stdout)
+    assert found["id"] == shown[1:] and found["item"] == "('lazy', 1)"
+
+
+def test_search_in_a_run_without_provenance_says_so(cli):
+    assert words(cli).returncode == 0
+    refused(cli("prov", "search", "word=dog", "--run", "last"), 2, "kept no provenance")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from d4py._exceptions import InputError
-from d4py.pe import GenericPE
+from d4py.pe import ConsumerPE, GenericPE, IterativePE
 
 __all__ = ["RunInput", "load_input_file", "parse_input_json", "resolve_inputs", "run_input_from"]
 
@@ -55,16 +55,31 @@ def resolve_inputs(
     PE's only input port. Roots the mapping leaves out run once if they
     declare no inputs, and get nothing otherwise.
     """
+    resolved: dict[str, list[dict[str, Any]]]
     if spec is None or _is_count(spec):
         count = 1 if spec is None else _count(spec, "-i")
-        return {pe.id: [{} for _ in range(count)] for pe in roots}
-    if not isinstance(spec, Mapping):
+        resolved = {pe.id: [{} for _ in range(count)] for pe in roots}
+    elif not isinstance(spec, Mapping):
         raise InputError("run input must be a number of iterations or a JSON object mapping PE names to inputs")
-    resolved: dict[str, list[dict[str, Any]]] = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
-    for key, value in spec.items():
-        pe = _find_root(key, roots, others)
-        resolved[pe.id] = _items(pe, value)
+    else:
+        resolved = {pe.id: ([] if pe.inputconnections else [{}]) for pe in roots}
+        for key, value in spec.items():
+            pe = _find_root(key, roots, others)
+            resolved[pe.id] = _items(pe, value)
+    for pe in roots:
+        _check_fed(pe, resolved[pe.id])
     return resolved
+
+
+def _check_fed(pe: GenericPE, inputs: list[dict[str, Any]]) -> None:
+    """Refuse a run that calls an iterative or consumer root without the one item its ``process`` reads."""
+    port = getattr(pe, "INPUT_NAME", None)
+    stock = type(pe).process in (IterativePE.process, ConsumerPE.process)
+    if stock and port in pe.inputconnections and any(port not in given for given in inputs):
+        raise InputError(
+            f"PE '{pe.id}' is a root that reads its input {port!r} on every call, but the run gives it none: "
+            f"give its items with -d '{{\"{pe.name}\": [...]}}' or -f FILE"
+        )
 
 
 def _is_count(value: Any) -> bool:

@@ -138,8 +138,10 @@ class GenericPE:
     def note_input(self, key: Hashable) -> None:
         """Lineage: the item being handled counts toward ``key``; see :meth:`write_derived`.
 
-        Costs nothing unless the run is traced (provenance on).
+        ``key`` must be hashable (a str, an int, a tuple of them), traced or not. A window's
+        items are best noted under a key of their own (its number), since what is noted stays noted.
         """
+        hash(key)  # a key that would fail a traced run fails every run
         if self._lineage is not None:
             self._lineage.note(key)
 

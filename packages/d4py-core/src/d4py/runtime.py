@@ -110,7 +110,7 @@ class Instance:
         self.info = InstanceInfo(pe_id, index, plan.nodes[pe_id].instances)
         self.transport = transport
         # Which copy this is, for PEs that split work among their instances themselves.
-        pe._run_as(index, plan.nodes[pe_id].instances, lambda port: transport.collect(pe_id, port))
+        pe._run_as(index, plan.nodes[pe_id].instances, self._undeclared)
         self.finished = False
         self._awaiting = plan.expected_ends(pe_id, index)
         self._process: ProcessFunction = pe.process
@@ -470,6 +470,16 @@ class Instance:
         # Round robin, starting at this instance's index so that senders spread out.
         turn = itertools.cycle(targets[self.index % count :] + targets[: self.index % count])
         return lambda item: next(turn)(item)
+
+    def _undeclared(self, port: str) -> Send:
+        """Where items a PE writes to an output it never declared go (dispel4py 1.x PEs): collected, counted for
+        observers and, in a traced run, given ids like any other."""
+        emit = self.transport.collect(self.pe_id, port)
+        if self.activity is not None:
+            emit = self._tallied(emit, self._collected.setdefault(port, Tally()))
+        if self.lineage is not None:
+            emit = self._identifying(port, emit, self.lineage)
+        return emit
 
     def _output_check(self, port: str, emit: Send) -> Send:
         declared = self.pe.outputconnections[port].get(TYPE)

@@ -35,23 +35,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"The store to read: mongodb://HOST/DATABASE or sqlite:///PATH (default ${STORE_VARIABLE}, "
         "else SQLite in $D4PY_HOME).",
     )
-    common.add_argument("--json", action="store_true", dest="as_json", help="Print JSON.")
+    printed = argparse.ArgumentParser(add_help=False, parents=[common])
+    printed.add_argument("--json", action="store_true", dest="as_json", help="Print JSON (item ids as text).")
     commands = parser.add_subparsers(metavar="COMMAND")
 
     summary = "List each output of a run with the root inputs it derives from."
-    explain = commands.add_parser("explain", help=summary, description=summary, parents=[common])
+    explain = commands.add_parser("explain", help=summary, description=summary, parents=[printed])
     explain.add_argument("run", metavar="RUN", help=RUN_HELP)
     explain.set_defaults(handler=explain_run)
 
     summary = "List the outputs of a run that derive from one item or input."
-    impact = commands.add_parser("impact", help=summary, description=summary, parents=[common])
+    impact = commands.add_parser("impact", help=summary, description=summary, parents=[printed])
     impact.add_argument("run", metavar="RUN", help=RUN_HELP)
     impact.add_argument("item", metavar="ITEM", nargs="?", help="An item id (d4py prov explain shows them).")
     impact.add_argument("--input", metavar="VALUE", help="A root input, by its value as explain shows it.")
     impact.set_defaults(handler=impact_of)
 
     summary = "Find items whose metadata has KEY=VALUE, across runs."
-    search = commands.add_parser("search", help=summary, description=summary, parents=[common])
+    search = commands.add_parser("search", help=summary, description=summary, parents=[printed])
     search.add_argument("term", metavar="KEY=VALUE", help="A metadata key and its value (JSON for non-strings).")
     search.add_argument("--run", metavar="RUN", help="Search one run only: " + RUN_HELP)
     search.set_defaults(handler=search_items)
@@ -98,10 +99,11 @@ def impact_of(args: argparse.Namespace) -> int:
     found = {output.id: output for start in starts for output in lineage.impact(start.id)}
     outputs = [found[item_id] for item_id in sorted(found)]
     if args.as_json:
-        _print_json([{"id": o.id, "pe": o.pe, "port": o.port, "item": o.value} for o in outputs])
+        _print_json([{"id": str(o.id), "pe": o.pe, "port": o.port, "item": o.value} for o in outputs])
         return 0
     named = ", ".join(_item_line(start) for start in starts)
-    print(f"{len(outputs)} output{'' if len(outputs) == 1 else 's'} of run {lineage.run_id} derive from {named}")
+    one = len(outputs) == 1
+    print(f"{len(outputs)} output{'' if one else 's'} of run {lineage.run_id} derive{'s' if one else ''} from {named}")
     for output in outputs:
         print(f"  {_item_line(output)}")
     return 0
@@ -113,13 +115,13 @@ def search_items(args: argparse.Namespace) -> int:
         raise UsageError(f"search {args.term!r}: give KEY=VALUE, a metadata key and the value to match")
     store = required_store(args.store)
     try:
-        run_id = find_run(store, args.run) if args.run is not None else None
+        run_id = _lineage(store, args.run, traced=False).run_id if args.run is not None else None
         found = store.search_items(key, value, run_id)
     finally:
         store.close()
     if args.as_json:
         documents = [
-            {"run": run, "id": i.id, "pe": i.pe, "port": i.port, "item": i.value, "metadata": i.metadata}
+            {"run": run, "id": str(i.id), "pe": i.pe, "port": i.port, "item": i.value, "metadata": i.metadata}
             for run, i in found
         ]
         _print_json(documents)
@@ -147,12 +149,19 @@ def export_run(args: argparse.Namespace) -> int:
         writer: Any = importlib.import_module(module)
     except ImportError as error:
         raise D4pyError(f"--format {args.fmt}: this d4py-monitor cannot write it ({error})") from None
-    if args.fmt in ("prov-json", "prov-n"):
-        writer.write_prov(run, lineage, args.output, args.fmt)
-    elif args.fmt == "ro-crate":
-        writer.write_ro_crate(run, lineage, args.output)
-    else:
-        writer.write_openlineage(run, lineage, args.output)
+    if args.output.exists():
+        raise UsageError(f"-o {args.output}: it exists already; give a path that does not, or remove it first")
+    if not args.output.parent.is_dir():
+        raise UsageError(f"-o {args.output}: no folder {args.output.parent}; make it first")
+    try:
+        if args.fmt in ("prov-json", "prov-n"):
+            writer.write_prov(run, lineage, args.output, args.fmt)
+        elif args.fmt == "ro-crate":
+            writer.write_ro_crate(run, lineage, args.output)
+        else:
+            writer.write_openlineage(run, lineage, args.output)
+    except OSError as error:
+        raise D4pyError(f"cannot write {args.output}: {error.strerror or error}") from None
     print(f"wrote {args.output}")
     return 0
 
@@ -161,6 +170,8 @@ def _lineage(store: Store, reference: str, traced: bool) -> RunLineage:
     """The provenance of the run ``reference`` names; with ``traced``, it must hold lineage, not only inputs."""
     run_id = find_run(store, reference)
     lineage = store.load_lineage(run_id)
+    if lineage is None and store.load(run_id).status == "running":
+        raise UsageError(f"run {run_id} is still running: its provenance is saved when it ends")
     if lineage is None:
         raise UsageError(
             f"run {run_id} kept no provenance; record a run's with d4py run --provenance full (or sampled, run)"
@@ -174,7 +185,8 @@ def _lineage(store: Store, reference: str, traced: bool) -> RunLineage:
 
 
 def _item_of(lineage: RunLineage, text: str) -> ItemRecord:
-    item_id = int(text) if text.isdigit() else None
+    digits = text.removeprefix("#")  # as explain shows ids
+    item_id = int(digits) if digits.isdigit() else None
     if item_id is None or item_id not in lineage.items:
         raise UsageError(
             f"run {lineage.run_id} has no item {text!r}; d4py prov explain {lineage.run_id} shows item ids"

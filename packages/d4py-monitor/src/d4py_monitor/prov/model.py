@@ -20,9 +20,12 @@ PREVIEW_CHARS = 200  # the longest preview of an item kept
 
 
 def preview(item: Any) -> str:
-    """A short, readable form of ``item``: its ``repr``, cut to :data:`PREVIEW_CHARS` characters."""
+    """A short, readable form of ``item``: its ``repr`` (its ``str`` if only that is its class's own), cut to
+    :data:`PREVIEW_CHARS` characters."""
+    kind: Any = type(item)
     try:
-        text = repr(item)
+        # An object whose repr is object's ("<Trace object at 0x...>") but whose str says what it holds: the str.
+        text = str(item) if kind.__repr__ is object.__repr__ and kind.__str__ is not object.__str__ else repr(item)
     except Exception as error:  # a user's __repr__ may raise: the run goes on
         text = f"<{type(item).__name__}: repr failed: {type(error).__name__}>"
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
