@@ -133,9 +133,11 @@ class _Driver:
             self._check_remote()
             self._resize()
 
-    def _listen(self, block_ms: int | None) -> None:
-        client, stream = self.store.client, self.store.driver
+    def _listen(self, block_ms: int | None) -> int:
+        """Handle the next entries of the driver's stream (a few at a time); returns how many there were."""
+        client, stream, taken = self.store.client, self.store.driver, 0
         for _, entries in self.store.take({stream: self.last}, block_ms):
+            taken += len(entries)
             for entry, fields in entries:
                 if b"join" in fields:
                     self._joined(self.pinned + int(fields[b"join"]))
@@ -144,6 +146,7 @@ class _Driver:
                         self._handle(message)
                 self.last = entry
             client.xdel(stream, *(entry for entry, _ in entries))
+        return taken
 
     def _joined(self, number: int) -> None:
         if number not in self.lost:
@@ -197,7 +200,8 @@ class _Driver:
         for number, process in list(self.processes.items()):
             if process.is_alive() or number not in self.collector.pending:
                 continue
-            self._listen(None)  # its last message may be there still: read what is (no blocking)
+            while number in self.collector.pending and self._listen(None):
+                pass  # its last message may be there still, behind others: read all there is (no blocking)
             if number not in self.collector.pending:
                 continue
             if number < self.pinned:
