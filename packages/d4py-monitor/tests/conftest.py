@@ -192,3 +192,39 @@ def save_run():
 def markup() -> str:
     """Text a record can hold (a user's code put it there): shown as markup, it would set window.hacked."""
     return '<img src=x onerror="window.hacked=1"><script>window.hacked=1</script>'
+
+
+# Traced runs of the small word counts in workflows/ (words*.py), shared by the provenance export tests: each is run
+# once per session (prov_fixtures.traced_run).
+
+
+@pytest.fixture
+def counted(tmp_path_factory: pytest.TempPathFactory):
+    """workflows/words.py: a producer of three lines, word counts in postprocess."""
+    from prov_fixtures import traced_run
+
+    return traced_run("words.py", tmp_path_factory)
+
+
+@pytest.fixture
+def given(tmp_path_factory: pytest.TempPathFactory):
+    """workflows/words_given.py: the same counts, the lines given as run input."""
+    from prov_fixtures import traced_run
+
+    return traced_run("words_given.py", tmp_path_factory)
+
+
+@pytest.fixture
+def sampled(tmp_path_factory: pytest.TempPathFactory):
+    """words_given.py with half of its chains traced: the second and third lines' are kept."""
+    from prov_fixtures import traced_run
+
+    return traced_run("words_given.py", tmp_path_factory, "0.5")
+
+
+@pytest.fixture
+def failed(tmp_path_factory: pytest.TempPathFactory):
+    """workflows/words_fail.py: a traced run whose PE raises."""
+    from prov_fixtures import traced_run
+
+    return traced_run("words_fail.py", tmp_path_factory)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from recorded import record_runs
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 SLOW_PES = ["Numbers0", "Pass1", "Slow2", "Pass3"]
@@ -24,8 +25,6 @@ SLOW_PES = ["Numbers0", "Pass1", "Slow2", "Pass3"]
 def recorded_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A $D4PY_HOME holding real runs: slow.py on each backend, counted.py on multi, fails.py; their ids."""
     home = tmp_path_factory.mktemp("recorded") / "d4py-home"
-    env = {**os.environ, "D4PY_HOME": str(home)}
-    env.pop("D4PY_MONITOR", None)
     runs = [
         ("slow-simple", ["-b", "simple", "slow.py"]),
         ("slow-multi", ["-b", "multi", "-n", "4", "slow.py"]),
@@ -33,17 +32,7 @@ def recorded_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         ("counted-multi", ["-b", "multi", "counted.py"]),  # KeyCounter3's 3 instances, a process each
         ("fails-simple", ["-b", "simple", "fails.py"]),
     ]
-    ids = {}
-    for name, args in runs:
-        done = subprocess.run(
-            [sys.executable, "-m", "d4py", "run", *args], cwd=WORKFLOWS, env=env, capture_output=True, timeout=300
-        )
-        assert done.returncode == (1 if name.startswith("fails") else 0), done.stderr
-        listed = subprocess.run(
-            [sys.executable, "-m", "d4py", "runs", "list", "--json"], env=env, capture_output=True, text=True
-        )
-        ids[name] = json.loads(listed.stdout)[0]["id"]  # newest first
-    return home, ids
+    return home, record_runs(home, runs, frozenset({"fails-simple"}))
 
 
 @pytest.fixture

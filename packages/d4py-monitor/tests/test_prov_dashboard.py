@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from recorded import record_runs
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 LINES = ["the quick brown fox", "the lazy dog", "a quick dog", "fox and dog", "the end"]
@@ -23,8 +21,6 @@ MARKUP = '<img src=x onerror="window.hacked=1"><script>window.hacked=1</script>'
 def recorded_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A $D4PY_HOME with the word count traced on multi, run untraced, traced on markup, and a failed run."""
     home = tmp_path_factory.mktemp("lineage") / "d4py-home"
-    env = {**os.environ, "D4PY_HOME": str(home)}
-    env.pop("D4PY_MONITOR", None)
     words = ["wordcount.py", "-a", "graph", "-d"]
     runs = [
         ("traced", ["-b", "multi", "-n", "3", "--provenance", "full", *words, json.dumps({"Split": LINES})]),
@@ -32,17 +28,7 @@ def recorded_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         ("markup", ["--provenance", "full", *words, json.dumps({"Split": [MARKUP]})]),
         ("failed", ["--provenance", "full", "fails.py"]),
     ]
-    ids = {}
-    for name, args in runs:
-        done = subprocess.run(
-            [sys.executable, "-m", "d4py", "run", *args], cwd=WORKFLOWS, env=env, capture_output=True, timeout=300
-        )
-        assert done.returncode == (1 if name == "failed" else 0), done.stderr
-        listed = subprocess.run(
-            [sys.executable, "-m", "d4py", "runs", "list", "--json"], env=env, capture_output=True, text=True
-        )
-        ids[name] = json.loads(listed.stdout)[0]["id"]  # newest first
-    return home, ids
+    return home, record_runs(home, runs, frozenset({"failed"}))
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from openlineage.client.facet_v2 import (
     processing_engine_run,
 )
 from openlineage.client.serde import Serde
-from prov_fixtures import traced_run
 
 from d4py_monitor.prov.openlineage import openlineage_events, run_uuid, write_openlineage
 
@@ -36,16 +35,6 @@ STANDARD = {
     "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet,
 }
 CUSTOM = {"d4py"}
-
-
-@pytest.fixture(scope="module")
-def given(tmp_path_factory):
-    return traced_run("words_given.py", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def failed(tmp_path_factory):
-    return traced_run("words_fail.py", tmp_path_factory)
 
 
 def facets(found):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import rocrate
-from prov_fixtures import WORKFLOWS, traced_run
+from prov_fixtures import WORKFLOWS
 from requests.adapters import HTTPAdapter
 from rocrate.rocrate import ROCrate
 from rocrate_validator import models, services
@@ -80,26 +80,6 @@ def validate(validator_cache, monkeypatch):
         return [f"{issue.check.identifier}: {issue.message}" for issue in result.get_issues()]
 
     return run
-
-
-@pytest.fixture(scope="module")
-def counted(tmp_path_factory):
-    return traced_run("words.py", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def given(tmp_path_factory):
-    return traced_run("words_given.py", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def sampled(tmp_path_factory):
-    return traced_run("words_given.py", tmp_path_factory, "0.5")
-
-
-@pytest.fixture(scope="module")
-def failed(tmp_path_factory):
-    return traced_run("words_fail.py", tmp_path_factory)
 
 
 @pytest.mark.parametrize("traced", ["counted", "given", "sampled", "failed"])

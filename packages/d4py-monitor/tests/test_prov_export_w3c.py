@@ -19,29 +19,13 @@ from prov.model import (
     ProvRelation,
     ProvUsage,
 )
-from prov_fixtures import WORKFLOWS, traced_run
+from prov_fixtures import WORKFLOWS
 
 from d4py import UsageError
 from d4py_monitor.prov.facts import file_sha256
 from d4py_monitor.prov.w3c import prov_document, write_prov
 
 LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/words.py
-
-
-@pytest.fixture(scope="module")
-def counted(tmp_path_factory):
-    return traced_run("words.py", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def sampled(tmp_path_factory):
-    """Lines given as run input, half of their chains traced: the second and third lines' are kept."""
-    return traced_run("words_given.py", tmp_path_factory, "0.5")
-
-
-@pytest.fixture(scope="module")
-def failed(tmp_path_factory):
-    return traced_run("words_fail.py", tmp_path_factory)
 
 
 def attribute(record, name):

@@ -14,14 +14,13 @@ from typing import Any
 from d4py_monitor.show import diff_lines, run_lines, summary_lines
 from d4py_monitor.store import STORE_VARIABLE, NoRunsYet, Store, UnknownRun, default_location, find_run, open_store
 
-__all__ = ["RUN_HELP", "configure", "readable_store", "required_store"]
+__all__ = ["RUN_HELP", "configure", "readable_store", "required_store", "store_option"]
 
 RUN_HELP = "A run id, a prefix of exactly one, or 'last'."
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Fill in the parser of ``d4py runs``."""
-    parser.description = f"Look at the runs d4py-monitor recorded (in {default_location()}, under $D4PY_HOME)."
+def store_option() -> argparse.ArgumentParser:
+    """A parent parser with ``--store URL``, for the commands that read a store (``d4py runs``, ``d4py prov``)."""
     store = argparse.ArgumentParser(add_help=False)
     store.add_argument(
         "--store",
@@ -29,6 +28,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"The store to read: mongodb://HOST/DATABASE or sqlite:///PATH (default ${STORE_VARIABLE}, "
         "else SQLite in $D4PY_HOME).",
     )
+    return store
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Fill in the parser of ``d4py runs``."""
+    parser.description = f"Look at the runs d4py-monitor recorded (in {default_location()}, under $D4PY_HOME)."
+    store = store_option()
     commands = parser.add_subparsers(metavar="COMMAND")
     summary = "List the runs, newest first."
     listing = commands.add_parser("list", help=summary, description=summary, parents=[store])

@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from d4py_monitor.prov.model import ItemRecord, RunLineage
+from d4py_monitor.dashboard.pages import item_json
+from d4py_monitor.prov.model import RunLineage
 
 __all__ = ["ANCESTRY_LIMIT", "ancestry"]
 
 ANCESTRY_LIMIT = 300  # the most items one ancestry drawing shows, nearest the item first
-
-
-def _item(record: ItemRecord, depth: int) -> dict[str, Any]:
-    return {
-        "id": str(record.id),
-        "pe": record.pe,
-        "instance": record.instance,
-        "port": record.port,
-        "item": record.value,
-        "depth": depth,
-    }
 
 
 def ancestry(lineage: RunLineage, item_id: int, limit: int = ANCESTRY_LIMIT) -> dict[str, Any]:
@@ -45,7 +35,7 @@ def ancestry(lineage: RunLineage, item_id: int, limit: int = ANCESTRY_LIMIT) -> 
                 depth[parent] = depth[current] + 1
                 order.append(parent)
     return {
-        "nodes": [_item(lineage.items[i], depth[i]) for i in order],
+        "nodes": [{**item_json(lineage.items[i]), "depth": depth[i]} for i in order],
         "edges": [[str(a), str(b)] for a, b in edges if a in depth and b in depth],
         "truncated": truncated,
     }

@@ -1,7 +1,9 @@
 """The pages as HTML: a static page with its stylesheet and scripts, linked (served) or inlined (the report).
 
-A page is a file of ``static/`` with three marks: ``<!--d4py:style-->``,
-``<!--d4py:data-->`` and ``<!--d4py:scripts-->``. Data goes in a JSON block
+A page is a file of ``static/`` holding its ``<title>`` line and then what
+its ``<body>`` shows; :func:`page` puts the document around them that every
+page shares: the head with the stylesheet, then the page's data and scripts
+at the end of the body. Data goes in a JSON block
 (``<script type="application/json">``, never executed) with ``<``, ``>`` and
 ``&`` escaped, so nothing a record holds can close the block; the scripts put
 every value on the page as text, never as markup.
@@ -18,7 +20,7 @@ from d4py_monitor.dashboard.analysis import analyse
 from d4py_monitor.prov.model import ItemRecord, RunLineage
 from d4py_monitor.record import RunRecord
 
-__all__ = ["STATIC", "error_page", "lineage_data", "page", "run_data", "run_page"]
+__all__ = ["STATIC", "error_page", "item_json", "lineage_data", "page", "run_data", "run_page"]
 
 STATIC = Path(__file__).parent / "static"
 SCRIPTS = {
@@ -50,12 +52,20 @@ def page(name: str, data: Any = None, inline: bool = False) -> str:
         style = '<link rel="stylesheet" href="/static/style.css">'
         scripts = "".join(f'<script src="/static/{script}"></script>\n' for script in SCRIPTS.get(name, []))
     block = "" if data is None else f'<script type="application/json" id="d4py-data">{json_for_html(data)}</script>'
-    text = asset(name)
-    for mark, value in (("style", style), ("data", block), ("scripts", scripts)):
-        text = text.replace(f"<!--d4py:{mark}-->", value)
+    title, body = asset(name).split("\n", 1)
+    text = f"{_HEAD}{title}\n{style}\n</head>\n<body>\n{body}{block}\n{scripts}</body>\n</html>\n"
     if inline:  # a file opened on its own has no runs list to go back to
         text = text.replace('<a class="home" href="/">d4py runs</a>', '<span class="home">d4py run report</span>')
     return text
+
+
+_HEAD = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<link rel="icon" href="data:,">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+"""
 
 
 def _inlined(text: str, tag: str) -> str:
@@ -78,6 +88,18 @@ def run_page(run: RunRecord, inline: bool = False, lineage: bool = False) -> str
     return page("run.html", run_data(run, live=not inline, lineage=lineage), inline=inline)
 
 
+def item_json(record: ItemRecord) -> dict[str, Any]:
+    """One item as the lineage page reads it; its id as text (JavaScript's numbers hold integers up to 2**53)."""
+    return {
+        "id": str(record.id),
+        "pe": record.pe,
+        "instance": record.instance,
+        "port": record.port,
+        "item": record.value,
+        "metadata": record.metadata,
+    }
+
+
 def lineage_data(run: RunRecord, lineage: RunLineage) -> dict[str, Any]:
     """What the lineage page draws: each output with its root inputs (none at level run), and failed calls.
 
@@ -85,19 +107,8 @@ def lineage_data(run: RunRecord, lineage: RunLineage) -> dict[str, Any]:
     """
     known: dict[int, frozenset[int]] = {}
     traced = lineage.level != "run"
-
-    def item(record: ItemRecord) -> dict[str, Any]:
-        return {
-            "id": str(record.id),
-            "pe": record.pe,
-            "instance": record.instance,
-            "port": record.port,
-            "item": record.value,
-            "metadata": record.metadata,
-        }
-
     outputs = [
-        {**item(output), "roots": [item(root) for root in lineage.roots_of(output.id, known)] if traced else None}
+        {**item_json(output), "roots": [item_json(r) for r in lineage.roots_of(output.id, known)] if traced else None}
         for output in lineage.outputs()
     ]
     return {
@@ -106,7 +117,7 @@ def lineage_data(run: RunRecord, lineage: RunLineage) -> dict[str, Any]:
         "share": lineage.share,
         "items": len(lineage.items),
         "outputs": outputs,
-        "inputs": [item(record) for _, record in sorted(lineage.items.items()) if record.port == ""],
+        "inputs": [item_json(record) for _, record in sorted(lineage.items.items()) if record.port == ""],
         "failures": [{**failure.to_json(), "inputs": [str(i) for i in failure.inputs]} for failure in lineage.failures],
     }
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from d4py import D4pyError, UsageError
-from d4py_monitor.cli import RUN_HELP, required_store
+from d4py_monitor.cli import RUN_HELP, required_store, store_option
 from d4py_monitor.prov.model import ItemRecord, RunLineage
-from d4py_monitor.store import STORE_VARIABLE, Store, find_run
+from d4py_monitor.store import Store, find_run
 
 __all__ = ["EXPORTS", "configure"]
 
@@ -28,13 +28,7 @@ EXPORTS = {"prov-json": "w3c", "prov-n": "w3c", "ro-crate": "rocrate", "openline
 def configure(parser: argparse.ArgumentParser) -> None:
     """Fill in the parser of ``d4py prov``."""
     parser.description = "Query the provenance of runs recorded with d4py run --provenance (d4py-monitor)."
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--store",
-        metavar="URL",
-        help=f"The store to read: mongodb://HOST/DATABASE or sqlite:///PATH (default ${STORE_VARIABLE}, "
-        "else SQLite in $D4PY_HOME).",
-    )
+    common = store_option()
     printed = argparse.ArgumentParser(add_help=False, parents=[common])
     printed.add_argument("--json", action="store_true", dest="as_json", help="Print JSON (item ids as text).")
     commands = parser.add_subparsers(metavar="COMMAND")
