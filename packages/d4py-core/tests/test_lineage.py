@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from d4py import WorkflowGraph, build_plan, run
-from d4py.lineage import RUN_INPUT, Lineage, instance_number, kept, roots, writer
+from d4py.lineage import RUN_INPUT, Lineage, Written, instance_number, kept, roots, writer
 from d4py.testing import pes as p
 from d4py.testing.observing import LineageWatch
 
@@ -20,8 +20,7 @@ def test_an_id_names_its_writer_and_count_for_planned_instances_run_inputs_and_p
     plan = _plan()
     first, second = plan.nodes
     for pe_id, index in [(first, 0), (first, RUN_INPUT), (second, 0), (second, 37)]:
-        written: list = []
-        lineage = Lineage(instance_number(plan, pe_id, index), 0, 1.0, written)
+        lineage = Lineage(instance_number(plan, pe_id, index), 0, 1.0, Written())
         lineage.next_id("output", "x")
         item_id = lineage.next_id("output", "y")
         assert writer(plan, item_id) == (pe_id, index, 2) and kept(item_id)
@@ -102,3 +101,15 @@ def test_an_output_a_dispel4py_pe_never_declared_is_traced_like_any_other():
     written = {record[3]: record for pe_id, _, record in watch.records.values() if pe_id == squares.id}
     assert sorted(written) == [0, 1, 4] and all(record[1] == "squares" for record in written.values())
     assert all(watch.records[record[2][0]][2][3] == int(item**0.5) for item, record in written.items())
+
+
+def test_written_rows_read_back_as_records_and_take_leaves_the_same_columns_empty():
+    written = Written()
+    ids = written.ids
+    written.add(3, "", (), {"input": 1})
+    written.add(5, "output", (3,), "a")
+    written.add(7, None, (3, 5), None)
+    assert list(written.records()) == [(3, "", (), {"input": 1}), (5, "output", (3,), "a"), (7, None, (3, 5), None)]
+    taken = written.take()
+    assert len(taken) == 3 and list(taken.records())[2] == (7, None, (3, 5), None)
+    assert len(written) == 0 and not written.several and written.ids is ids  # the runtime appends to these

@@ -12,8 +12,9 @@ derive from everything the instance read, unless the PE names other parents
 carries data (``-d``, ``-f``) has an id too.
 
 Observers that ask for items (``Observer.wants_items``) receive, in
-``Activity.written``, one record per id of a kept chain (every id, unless the
-run is sampled): ``(id, port, parents, item)``.
+``Activity.written`` (a :class:`Written`, kept column by column), one record
+per id of a kept chain (every id, unless the run is sampled):
+``(id, port, parents, item)``.
 ``port`` is the output written; ``""`` for a run input fed to a root (its
 ``item`` is the inputs mapping); ``None`` for the set of everything an
 instance read, which its ``postprocess`` writes derive from (``item`` is
@@ -29,7 +30,8 @@ store only those.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 from d4py.groupings import stable_digest
@@ -37,7 +39,7 @@ from d4py.groupings import stable_digest
 if TYPE_CHECKING:
     from d4py.plan import Plan
 
-__all__ = ["RUN_INPUT", "Lineage", "Record", "count_of", "instance_number", "kept", "roots", "writer"]
+__all__ = ["RUN_INPUT", "Lineage", "Record", "Written", "count_of", "instance_number", "kept", "roots", "writer"]
 
 Record = tuple[int, "str | None", tuple[int, ...], Any]  # (id, port, parents, item)
 RUN_INPUT = -1  # the "instance" of a root PE's run inputs
@@ -69,45 +71,106 @@ def kept(item_id: int) -> bool:
     return bool(item_id & 1)
 
 
+class Written:
+    """The records of kept chains an instance wrote, column by column: no object is made per item.
+
+    Row ``r`` is item ``ids[r]``, written to ``ports[r]``, derived from
+    ``parents[r]`` (0: from nothing), or from the ids ``several[r]`` when
+    it has more than one parent; ``items[r]`` is the item. :meth:`records`
+    gives the rows as :data:`Record` tuples.
+    """
+
+    __slots__ = ("ids", "items", "parents", "ports", "several")
+
+    def __init__(self) -> None:
+        self.ids = array("Q")
+        self.ports: list[str | None] = []
+        self.parents = array("Q")
+        self.several: dict[int, tuple[int, ...]] = {}
+        self.items: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, item_id: int, port: str | None, parents: tuple[int, ...], item: Any) -> None:
+        """Record one row."""
+        if len(parents) > 1:
+            self.several[len(self.ids)] = parents
+        self.parents.append(parents[0] if len(parents) == 1 else 0)
+        self.ids.append(item_id)
+        self.ports.append(port)
+        self.items.append(item)
+
+    def parents_of(self, row: int) -> tuple[int, ...]:
+        """The parents of row ``row``."""
+        several = self.several.get(row)
+        if several is not None:
+            return several
+        parent = self.parents[row]
+        return (parent,) if parent else ()
+
+    def records(self) -> Iterator[Record]:
+        """Every row, as ``(id, port, parents, item)``."""
+        for row, (item_id, port, item) in enumerate(zip(self.ids, self.ports, self.items, strict=True)):
+            yield item_id, port, self.parents_of(row), item
+
+    def take(self) -> Written:
+        """A copy of the rows, leaving this one empty (its lists and arrays stay the same objects)."""
+        taken = Written()
+        taken.ids, taken.ports, taken.parents = array("Q", self.ids), list(self.ports), array("Q", self.parents)
+        taken.several, taken.items = dict(self.several), list(self.items)
+        del self.ids[:], self.parents[:]
+        self.ports.clear()
+        self.items.clear()
+        self.several.clear()
+        return taken
+
+
 class Lineage:
     """One instance's lineage: the parents of what it writes now, what it has read, and the ids it hands out.
 
     ``number`` is the instance's number in ids, ``inputs_number`` that of its
     PE's run inputs (:func:`instance_number`); ``fraction`` is the share of
-    chains kept (1.0: all). The runtime sets
-    ``parents`` around each call of the PE; ``next_id`` gives the id of the
-    next item written and records it in ``written``.
+    chains kept (1.0: all). The runtime sets ``parent``, the id of the input
+    being handled (0: none), around each call of the PE; ``named`` replaces
+    it while a PE writes from parents it names. :meth:`next_id` gives the id
+    of the next item written and records it in ``written``.
     """
 
     __slots__ = (
-        "_base",
-        "_count",
+        "_ids",
         "_inputs",
         "_noted",
+        "_read_set",
         "fraction",
+        "named",
         "out",
-        "parents",
+        "parent",
         "postprocessing",
         "reads",
         "written",
     )
 
-    def __init__(self, number: int, inputs_number: int, fraction: float, written: list[Record] | None) -> None:
-        self._base = number << _NUMBER_SHIFT
+    def __init__(self, number: int, inputs_number: int, fraction: float, written: Written | None) -> None:
         self._inputs = inputs_number << _NUMBER_SHIFT
-        self._count = 0
+        # The ids handed out, with count 1, 2, ... above bit 0; in a run that keeps every chain, bit 0 set.
+        self._ids = count((number << _NUMBER_SHIFT) | (1 << _COUNT_SHIFT) | (fraction >= 1.0), 1 << _COUNT_SHIFT)
         self.fraction = fraction
-        self.parents: tuple[int, ...] = ()
+        self.parent = 0
+        self.named: tuple[int, ...] | None = None
         self.out = 0  # the id of the item being sent
         self.postprocessing = False
         self.reads = array("Q")  # every id read, for what postprocess writes
+        self._read_set = 0  # the id of the set of everything read, once postprocess has written
         self._noted: dict[Hashable, array[int]] = {}
         self.written = written
 
-    def read(self, item_id: int) -> None:
-        """Note that ``item_id`` was read: what is written until the next read derives from it."""
-        self.reads.append(item_id)
-        self.parents = (item_id,)
+    @property
+    def parents(self) -> tuple[int, ...]:
+        """The ids what is written now derives from (as set; see :meth:`next_id` for ``postprocess``)."""
+        if self.named is not None:
+            return self.named
+        return (self.parent,) if self.parent else ()
 
     def fed(self, index: int, inputs: Any) -> None:
         """A root is handling its run input ``index`` (of this PE's inputs, in plan order): record and read it.
@@ -116,25 +179,56 @@ class Lineage:
         from nothing, so each item a producer writes is a root of its own (and sampled as one).
         """
         if not inputs:
-            self.parents = ()
+            self.parent = 0
             return
         input_id = self._id(self._inputs | ((index + 1) << _COUNT_SHIFT), ())
         if self.written is not None and input_id & 1:
-            self.written.append((input_id, "", (), inputs))
-        self.read(input_id)
+            self.written.add(input_id, "", (), inputs)
+        self.reads.append(input_id)
+        self.parent = input_id
 
     def next_id(self, port: str, item: Any) -> int:
         """The id of the item being written to ``port``; records it with its parents."""
         parents = self.parents
         if not parents and self.postprocessing and self.reads:
-            parents = self.parents = (self._everything_read(),)
-        self._count = count = self._count + 1
-        unkept = self._base | (count << _COUNT_SHIFT)
-        item_id = self.out = unkept | 1 if self.fraction >= 1.0 else self._id(unkept, parents)
+            parents = (self._everything_read(),)
+        item_id = self.out = next(self._ids) if self.fraction >= 1.0 else self._id(next(self._ids), parents)
         written = self.written
         if written is not None and item_id & 1:  # only kept chains are recorded
-            written.append((item_id, port, parents, item))
+            written.add(item_id, port, parents, item)
         return item_id
+
+    def stamping(self, port: str, send: Callable[[Any, int], None]) -> Callable[[Any], None]:
+        """A function that gives each item written to ``port`` its id (as :meth:`next_id`) and passes both to
+        ``send``; an item derived from the one input being handled, where every chain is kept, in one call."""
+        next_id, written = self.next_id, self.written
+        if self.fraction < 1.0 or written is None:
+
+            def stamped(item: Any) -> None:
+                send(item, next_id(port, item))
+
+            return stamped
+        ids = self._ids
+        add_id, add_port, add_parent, add_item = (
+            written.ids.append,
+            written.ports.append,
+            written.parents.append,
+            written.items.append,
+        )
+
+        def stamped_and_kept(item: Any) -> None:
+            parent = self.parent
+            if parent and self.named is None:
+                item_id = next(ids)
+                add_id(item_id)
+                add_port(port)
+                add_parent(parent)
+                add_item(item)
+            else:
+                item_id = next_id(port, item)
+            send(item, item_id)
+
+        return stamped_and_kept
 
     def note(self, key: Hashable) -> None:
         """The input being handled counts toward ``key`` (``GenericPE.note_input``)."""
@@ -148,13 +242,13 @@ class Lineage:
         return tuple(self._noted.get(key, ()))
 
     def _everything_read(self) -> int:
-        """One record for the set of all reads so far: what ``postprocess`` writes derive from by default."""
-        reads = tuple(self.reads)
-        self._count += 1
-        set_id = self._id(self._base | (self._count << _COUNT_SHIFT), reads)
-        if self.written is not None and set_id & 1:
-            self.written.append((set_id, None, reads, None))
-        return set_id
+        """One record, made once, for the set of all reads: what ``postprocess`` writes derive from by default."""
+        if not self._read_set:
+            reads = tuple(self.reads)
+            self._read_set = self._id(next(self._ids), reads)
+            if self.written is not None and self._read_set & 1:
+                self.written.add(self._read_set, None, reads, None)
+        return self._read_set
 
     def _id(self, unkept: int, parents: Iterable[int]) -> int:
         if self.fraction >= 1.0:

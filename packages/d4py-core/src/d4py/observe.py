@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from d4py.lineage import Record
+from d4py.lineage import Written
 
 __all__ = ["CLOSED", "SAMPLE_SECONDS", "Activity", "KeyWindow", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
 
@@ -118,16 +118,17 @@ class Activity:
     across hosts it is as good as their clocks agree). In a traced run
     (:mod:`d4py.lineage`), when an observer wants items, ``written`` holds a
     record ``(id, port, parents, item)`` per item written, run input read and
-    set of inputs derived from; ``failed``, if a call failed, the ids of its
-    inputs and what it was called with (the inputs mapping; None for
-    ``preprocess`` and ``postprocess``). Times are in seconds, sampled: ``busy`` running the PE's code
-    (and what it calls), ``blocked`` sending to a full downstream, ``idle``
-    waiting for input.
+    set of inputs derived from (a :class:`~d4py.lineage.Written`, column by
+    column); ``failed``, if a call failed, the ids of its inputs and what it
+    was called with (the inputs mapping; None for ``preprocess`` and
+    ``postprocess``). Times are in seconds, sampled: ``busy`` running the
+    PE's code (and what it calls), ``blocked`` sending to a full downstream,
+    ``idle`` waiting for input.
     """
 
     reads: dict[str, int] = field(default_factory=dict)
     writes: dict[str, int] = field(default_factory=dict)
-    written: list[Record] = field(default_factory=list)
+    written: Written = field(default_factory=Written)
     busy: float = 0.0
     blocked: float = 0.0
     idle: float = 0.0
@@ -144,7 +145,7 @@ class Activity:
         taken = Activity(
             dict(self.reads),
             dict(self.writes),
-            list(self.written),
+            self.written.take(),
             self.busy,
             self.blocked,
             self.idle,
@@ -157,7 +158,6 @@ class Activity:
         self.latency.clear()
         self.keys.clear()
         self.writes.clear()
-        self.written.clear()
         self.sent.clear()
         self.busy = self.blocked = self.idle = 0.0
         self.failed = None

@@ -157,12 +157,12 @@ class GenericPE:
         if lineage is None:
             self.write(name, data)
             return
-        parents = lineage.parents
-        lineage.parents = lineage.derived(key)
+        named = lineage.named
+        lineage.named = lineage.derived(key)
         try:
             self.write(name, data)
         finally:
-            lineage.parents = parents
+            lineage.named = named
 
     def item_metadata(self, port: str, item: Any) -> Mapping[str, Any] | None:
         """Override to describe an item written to ``port`` for provenance (stored and searchable), or None.

@@ -185,18 +185,23 @@ class Instance:
 
     def traced_receiver(self, port: str) -> TracedSend:
         """In a traced run, the function that hands one item arriving on ``port`` to the PE, with its id."""
-        receive, lineage = self.receiver(port), self.lineage
+        lineage = self.lineage
         assert lineage is not None, "traced_receiver() in a run that is not traced"
-        note_read = lineage.reads.append
+        if self._direct:
+            reads = Tally()
+            self._received.append((port, reads))
+            return tallied(self._direct_traced_receiver(reads, lineage), reads)
+        receive, note_read = self.receiver(port), lineage.reads.append
 
         def traced(item: Any, item_id: int) -> None:
-            parents, out = lineage.parents, lineage.out  # restored after: a cycle may bring an item back here
+            # Restored after: a cycle may bring an item back here while the PE handles another.
+            parent, named, out = lineage.parent, lineage.named, lineage.out
             note_read(item_id)
-            lineage.parents = (item_id,)
+            lineage.parent, lineage.named = item_id, None
             try:
                 receive(item)
             finally:
-                lineage.parents, lineage.out = parents, out
+                lineage.parent, lineage.named, lineage.out = parent, named, out
 
         tally = tally_of(receive)  # what senders here count as sent: the reads themselves
         return tallied(traced, tally) if tally is not None else traced
@@ -216,6 +221,31 @@ class Instance:
                 raise fail("process", {port: item}, error) from error
             if result is not None and emit is not None:
                 emit(result)
+
+        return receive
+
+    def _direct_traced_receiver(self, tally: Tally, lineage: Lineage) -> TracedSend:
+        # The direct path of a traced run: the item's id read in the same call (the hot path of a traced pipeline).
+        function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
+        emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
+        note_read = lineage.reads.append
+
+        def receive(item: Any, item_id: int) -> None:
+            tally.items += 1
+            parent, named, out = lineage.parent, lineage.named, lineage.out  # restored after, as in traced_receiver
+            note_read(item_id)
+            lineage.parent, lineage.named = item_id, None
+            try:
+                try:
+                    result = function(item)
+                except D4pyError:
+                    raise
+                except Exception as error:
+                    raise fail("process", {port: item}, error) from error
+                if result is not None and emit is not None:
+                    emit(result)
+            finally:
+                lineage.parent, lineage.named, lineage.out = parent, named, out
 
         return receive
 
@@ -250,7 +280,7 @@ class Instance:
         """Run ``postprocess``, send end-of-stream downstream, and give observers their last batch."""
         self.finished = True
         if self.lineage is not None:
-            self.lineage.parents, self.lineage.postprocessing = (), True
+            self.lineage.parent, self.lineage.named, self.lineage.postprocessing = 0, None, True
         self._call("postprocess", self.pe.postprocess)
         for edge, target in self.plan.sent_ends(self.pe_id, self.index):
             self.transport.end(edge, target, self.index)
@@ -353,26 +383,58 @@ class Instance:
 
     def _emitter(self, port: str) -> Send:
         edges = self.plan.outgoing.get((self.pe_id, port), [])
-        sends = [self._router(edge) for edge in edges]
+        emit = self._stamped(port, edges[0]) if self.lineage is not None and len(edges) == 1 else None
+        if emit is None:
+            emit = self._fan_out(port, [self._router(edge) for edge in edges])
+            if self.lineage is not None:
+                emit = self._identifying(port, emit, self.lineage)
         if edges and self.activity is not None:
             first = edges[0]
             keys = [key for key in self._sent if key[0] == port and key[1] == first.target and key[3] == first.input]
             self._writes_from[port] = (keys, first.grouping.kind == "all" and not first.local)
-        if not sends:
-            emit = self.transport.collect(self.pe_id, port)
-            if self.activity is not None:
-                emit = self._tallied(emit, self._collected.setdefault(port, Tally()))
-        elif len(sends) == 1:
-            emit = sends[0]
-        else:
+        return self._output_check(port, emit)
+
+    def _fan_out(self, port: str, sends: list[Send]) -> Send:
+        """What writing to ``port`` calls: its one send, each of its sends, or (unconnected) the collector."""
+        if len(sends) == 1:
+            return sends[0]
+        if sends:
 
             def emit(item: Any) -> None:
                 for send in sends:
                     send(item)
 
-        if self.lineage is not None:
-            emit = self._identifying(port, emit, self.lineage)
-        return self._output_check(port, emit)
+            return emit
+        collect = self.transport.collect(self.pe_id, port)
+        if self.activity is not None:
+            collect = self._tallied(collect, self._collected.setdefault(port, Tally()))
+        return collect
+
+    def _stamped(self, port: str, edge: Edge) -> Send | None:
+        """In a traced run, writing to ``port`` when its one ``edge`` goes to one instance: each item is given its
+        id and handed with it to the transport's traced send, in one call (else None)."""
+        target = self._single_target(edge)
+        if target is None:
+            return None
+        assert self.lineage is not None
+        traced = self.transport.deliver_traced(edge, target)
+        tally = tally_of(traced)
+        if self.activity is not None:
+            if tally is None:  # a transport that counts nothing itself: counted here, id read from the lineage
+                tally = Tally()
+                send = self._tallied(self._with_id(traced, self.lineage), tally)
+                self._sent[(edge.output, edge.target, target, edge.input)] = tally
+                return self._identifying(port, send, self.lineage)
+            self._sent[(edge.output, edge.target, target, edge.input)] = tally
+        return self.lineage.stamping(port, traced)
+
+    def _single_target(self, edge: Edge) -> int | None:
+        """The one instance every item over ``edge`` goes to, if there is one."""
+        if edge.local:
+            return self.index
+        if self.plan.nodes[edge.target].instances == 1 or edge.grouping.kind == "global":
+            return 0
+        return None
 
     @staticmethod
     def _identifying(port: str, emit: Send, lineage: Lineage) -> Send:
@@ -420,15 +482,12 @@ class Instance:
 
     def _router(self, edge: Edge) -> Send:
         """Return the function that sends an item over ``edge`` to the right instance(s)."""
+        single = self._single_target(edge)
+        if single is not None:
+            return self._deliver(edge, single)
         count = self.plan.nodes[edge.target].instances
-        if edge.local:
-            return self._deliver(edge, self.index)
         targets = [self._deliver(edge, k) for k in range(count)]
         kind = edge.grouping.kind
-        if count == 1:
-            return targets[0]
-        if kind == "global":
-            return targets[0]
         if kind == "all":
 
             def broadcast(item: Any) -> None:

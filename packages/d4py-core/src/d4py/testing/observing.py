@@ -113,7 +113,7 @@ class _Watcher(Observer):
     def observe(self, activity: Activity) -> None:
         self.seen.reads.update(activity.reads)
         self.seen.writes.update(activity.writes)
-        self.seen.items_written += sum(1 for _, port, _, _ in activity.written if port)
+        self.seen.items_written += sum(1 for port in activity.written.ports if port)
         self.seen.busy += activity.busy
         self.seen.batches += 1
         for (_, pe_id, _, _), (items, _) in activity.sent.items():
@@ -169,7 +169,7 @@ class _Recorder(Observer):
 
     def observe(self, activity: Activity) -> None:
         here = self.info.pe_id, self.info.index
-        self.records.extend((*here, record) for record in activity.written if kept(record[0]))
+        self.records.extend((*here, record) for record in activity.written.records() if kept(record[0]))
         self.failed = activity.failed if activity.failed is not None else self.failed
 
     def report(self, final: bool) -> tuple[str, list[tuple[str, int, Record]], Any] | None:

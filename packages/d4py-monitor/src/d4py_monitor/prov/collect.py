@@ -9,12 +9,14 @@ the ids a traced run would have given them, and no parents.
 
 from __future__ import annotations
 
+from typing import Any
+
 from d4py import PEFailure, RunResult
-from d4py.lineage import RUN_INPUT, Lineage, Record, instance_number
+from d4py.lineage import RUN_INPUT, Lineage, Written, instance_number
 from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
-from d4py_monitor.prov.observer import LineageReport, Row
+from d4py_monitor.prov.observer import LineageReport
 from d4py_monitor.prov.plugin import Selection
 
 __all__ = ["LineageCollector"]
@@ -31,11 +33,11 @@ class LineageCollector:
         self.plan, self.level, self.share, self.kept = plan, level, share, kept
         self.items: dict[int, ItemRecord] = {}
         self.failures: list[Failure] = []
-        self._reported: list[tuple[str, list[Row]]] = []  # made into items at the end, not while the run goes on
+        self._reported: list[tuple[InstanceInfo, LineageReport]] = []  # made into items at the end, not during the run
 
     def add(self, info: InstanceInfo, report: LineageReport) -> None:
         """Take in one report of an instance's lineage observer."""
-        self._reported.append((info.pe_id, report.rows))
+        self._reported.append((info, report))
         if report.failure is not None:
             inputs, value = report.failure
             self.failures.append(Failure(info.pe_id, info.index, inputs, value))
@@ -43,9 +45,13 @@ class LineageCollector:
     def finish(self, run_id: str, result: RunResult | None, error: BaseException | None) -> RunLineage:
         """The run's lineage; its failures say what went wrong, from the run's error."""
         outgoing = self.plan.outgoing
-        for pe_id, rows in self._reported:
-            for item_id, instance, port, parents, value, metadata in rows:
+        nothing: dict[str, Any] = {}  # shared by the items without metadata: never changed
+        for info, report in self._reported:
+            pe_id, rows, described = info.pe_id, report.rows, report.metadata
+            for row, (item_id, port, value) in enumerate(zip(rows.ids, rows.ports, rows.items, strict=True)):
                 output = bool(port) and (pe_id, port) not in outgoing
+                instance = RUN_INPUT if port == "" else info.index
+                parents, metadata = rows.parents_of(row), described.get(row, nothing)
                 self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, parents, value, output, metadata)
         self._reported.clear()
         if self.level == "run":
@@ -56,13 +62,13 @@ class LineageCollector:
     def _run_level(self, result: RunResult | None, error: BaseException | None) -> None:
         """The run's inputs and outputs, without parents; its failed call, if a PE raised."""
         for root in self.plan.roots:
-            fed: list[Record] = []
+            fed = Written()
             inputs = Lineage(0, instance_number(self.plan, root, RUN_INPUT), 1.0, fed)
             for turn, given in enumerate(self.plan.inputs.get(root, [])):
                 inputs.fed(turn, given)
             self._keep(root, RUN_INPUT, fed, output=False)
         for pe_id, ports in (result.outputs if result is not None else {}).items():
-            written: list[Record] = []
+            written = Written()
             # which instance wrote each output is not traced at this level: instance 0's number for all
             outputs = Lineage(instance_number(self.plan, pe_id, 0), 0, 1.0, written)
             for port, items in ports.items():
@@ -72,9 +78,9 @@ class LineageCollector:
         if isinstance(error, PEFailure):
             self.failures.append(Failure(error.pe_id, error.instance, (), error.item_text or ""))
 
-    def _keep(self, pe_id: str, instance: int, records: list[Record], output: bool) -> None:
+    def _keep(self, pe_id: str, instance: int, records: Written, output: bool) -> None:
         ports = None if self.kept is None else self.kept.get(pe_id, frozenset())
-        for item_id, port, _, item in records:
+        for item_id, port, _, item in records.records():
             shown = not output or ports is None or port in ports
             self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, (), preview(item) if shown else "", output)
 

@@ -1,8 +1,9 @@
 """The lineage observer: in the process that runs an instance, what provenance keeps of each item it wrote.
 
 It asks for items (``wants_items``), keeps the records of the chains the
-run keeps (:func:`d4py.lineage.kept`) as plain tuples, with a preview of the
-item and what the PE's ``item_metadata`` says of it, and reports them to the
+run keeps (:func:`d4py.lineage.kept`) column by column, as core gives them,
+with a preview of each item and what the PE's ``item_metadata`` says of it
+(no object is made per item but its preview), and reports them to the
 driving process in batches of at most ``BATCH_RECORDS`` or ``REPORT_SECONDS``
 worth, so that no report at the end carries a whole run.
 """
@@ -16,28 +17,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from d4py import GenericPE
-from d4py.lineage import RUN_INPUT
+from d4py.lineage import Written
 from d4py.observe import Activity, Observer
 from d4py.runtime import InstanceInfo
 from d4py_monitor.prov.model import preview
 
-__all__ = ["BATCH_RECORDS", "REPORT_SECONDS", "LineageObserver", "LineageReport", "Row", "describe"]
+__all__ = ["BATCH_RECORDS", "REPORT_SECONDS", "LineageObserver", "LineageReport", "describe"]
 
 BATCH_RECORDS = 10_000  # records that make an observer report before its interval is up
 REPORT_SECONDS = 1.0
-
-#: One item as it travels to the driver: (id, instance, port, parents, value preview, metadata).
-Row = tuple[int, int, "str | None", tuple[int, ...], str, dict[str, Any]]
 
 
 @dataclass
 class LineageReport:
     """Items one instance wrote (and run inputs it read) since its last report; ``failure`` if a call raised.
 
-    ``failure`` is (ids of the call's inputs, a preview of what it was called with).
+    ``rows`` are core's records, column by column, with a preview of each
+    item in place of the item (``""``: its value is not kept); ``metadata``
+    what the PE's ``item_metadata`` said of a row, for the rows it said
+    something of. ``failure`` is (ids of the call's inputs, a preview of what
+    it was called with).
     """
 
-    rows: list[Row] = field(default_factory=list)
+    rows: Written = field(default_factory=Written)
+    metadata: dict[int, dict[str, Any]] = field(default_factory=dict)
     failure: tuple[tuple[int, ...], str] | None = None
 
 
@@ -53,21 +56,40 @@ class LineageObserver(Observer):
         self.describes = type(pe).item_metadata is not GenericPE.item_metadata  # else no call per item
 
     def observe(self, activity: Activity) -> None:
-        rows, index, ports, describes, pe = self.pending.rows, self.index, self.ports, self.describes, self.pe
-        nothing: dict[str, Any] = {}  # shared by the rows without metadata: never changed
-        for item_id, port, parents, item in activity.written:
-            if not item_id & 1:  # not kept (d4py.lineage.kept), inline: this loop runs per item
-                continue
-            if port == "":  # a run input fed to a root: the root of every chain, always shown
-                rows.append((item_id, RUN_INPUT, port, parents, preview(item), nothing))
-            elif port is not None and (ports is None or port in ports):
-                metadata = describe(pe, port, item) if describes else nothing
-                rows.append((item_id, index, port, parents, preview(item), metadata))
-            else:  # an item whose value is not kept, or the set of what postprocess derives from
-                rows.append((item_id, index, port, parents, "", nothing))
+        written = activity.written  # kept chains only (d4py.lineage.kept): core records no others
+        if written:
+            self._keep(written)
         if activity.failed is not None:
             inputs, called_with = activity.failed
             self.pending.failure = (inputs, preview(called_with))
+
+    def _keep(self, written: Written) -> None:
+        """Add ``written`` to the pending rows, items made previews (metadata asked for) where their values are kept.
+
+        A run input (port ``""``) is always shown; a set of inputs (port None) has no value.
+        """
+        rows, ports, shown = self.pending.rows, written.ports, self.ports
+        first = len(rows)
+        if shown is None:
+            values = [
+                preview(item) if port is not None else "" for port, item in zip(ports, written.items, strict=True)
+            ]
+        else:
+            values = [
+                preview(item) if port == "" or (port is not None and port in shown) else ""
+                for port, item in zip(ports, written.items, strict=True)
+            ]
+        if self.describes:
+            for row, (port, item) in enumerate(zip(ports, written.items, strict=True)):
+                if port and (shown is None or port in shown):
+                    metadata = describe(self.pe, port, item)
+                    if metadata:
+                        self.pending.metadata[first + row] = metadata
+        rows.ids.extend(written.ids)
+        rows.ports.extend(ports)
+        rows.parents.extend(written.parents)
+        rows.several.update((first + row, parents) for row, parents in written.several.items())
+        rows.items.extend(values)
 
     def report(self, final: bool) -> LineageReport | None:
         pending = self.pending
