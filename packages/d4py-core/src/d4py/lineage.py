@@ -200,7 +200,7 @@ class Lineage:
 
     def stamping(self, port: str, send: Callable[[Any, int], None]) -> Callable[[Any], None]:
         """A function that gives each item written to ``port`` its id (as :meth:`next_id`) and passes both to
-        ``send``; an item derived from the one input being handled, where every chain is kept, in one call."""
+        ``send``; where every chain is kept, an item written from one input or from nothing in one call."""
         next_id, written = self.next_id, self.written
         if self.fraction < 1.0 or written is None:
 
@@ -217,12 +217,11 @@ class Lineage:
         )
 
         def stamped_and_kept(item: Any) -> None:
-            parent = self.parent
-            if parent and self.named is None:
+            if self.named is None and not self.postprocessing:  # derived from the input being handled, if any
                 item_id = next(ids)
                 add_id(item_id)
                 add_port(port)
-                add_parent(parent)
+                add_parent(self.parent)
                 add_item(item)
             else:
                 item_id = next_id(port, item)
