@@ -75,7 +75,7 @@ def test_unknown_items_and_inputs(cli):
 def test_a_damaged_store_is_one_line_and_exit_1(cli):
     assert words(cli, "--provenance", "full").returncode == 0
     with sqlite3.connect(default_location()) as db:
-        db.execute("UPDATE items SET parents = 'not json'")
+        db.execute("UPDATE item_batches SET columns = 'not json'")
     refused(cli("prov", "explain", "last"), 1, "is damaged")
 
 

@@ -23,6 +23,7 @@ from prov_fixtures import WORKFLOWS
 
 from d4py import UsageError
 from d4py_monitor.prov.facts import file_sha256
+from d4py_monitor.prov.model import RunLineage
 from d4py_monitor.prov.w3c import prov_document, write_prov
 
 LINES = ["the cat sat", "the dog sat down", "a cat ran"]  # workflows/words.py
@@ -194,7 +195,7 @@ def test_an_items_metadata_are_attributes_that_read_back(counted, tmp_path):
     first = lineage.outputs()[0]
     described = {"station": "AQU", "depth km": 12.5, "tags": ["a", "b"], "checked": True}
     items = {**lineage.items, first.id: dataclasses.replace(first, metadata=described)}
-    lineage = dataclasses.replace(lineage, items=items)
+    lineage = RunLineage(lineage.run_id, lineage.level, lineage.share, items, lineage.failures)
     write_prov(run, lineage, tmp_path / "run.provn", "prov-n")
     document = ProvDocument.deserialize(tmp_path / "run.provn", format="provn")
     assert document == prov_document(run, lineage)

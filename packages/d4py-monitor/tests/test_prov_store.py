@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -110,7 +111,8 @@ def test_a_store_that_refuses_provenance_warns_once_and_the_run_goes_on(caplog, 
     d4py.run(word_count()[0])  # makes the store
     with sqlite3.connect(default_location()) as db:  # as a full disk would: the write fails
         db.execute(
-            "CREATE TRIGGER full BEFORE INSERT ON items BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            "CREATE TRIGGER full BEFORE INSERT ON item_batches"
+            " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
     with caplog.at_level(logging.WARNING, logger="d4py_monitor"):
         result = d4py.run(word_count()[0], backend="multi", processes=2, plugins=[Provenance("full")])
@@ -138,7 +140,7 @@ def test_an_unwritable_home_warns_once_with_provenance_on(tmp_path, monkeypatch,
 def test_a_store_of_schema_2_gains_the_provenance_tables_and_keeps_its_runs(save_run):
     save_run("old")
     with sqlite3.connect(default_location()) as db:
-        for table in ("lineage", "items", "item_metadata"):
+        for table in ("lineage", "item_batches", "item_metadata"):
             db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version = 2")
     store = SQLiteStore(default_location())
@@ -146,4 +148,45 @@ def test_a_store_of_schema_2_gains_the_provenance_tables_and_keeps_its_runs(save
     store.save_lineage(lineage("old"))
     assert store.load_lineage("old") == lineage("old")
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_store_of_schema_3_has_its_items_put_in_batches(save_run):
+    save_run("old")
+    with sqlite3.connect(default_location()) as db:  # as schema 3 kept them: one item a row
+        db.execute("DROP TABLE item_batches")
+        db.execute(
+            "CREATE TABLE items (run_id TEXT NOT NULL, id INTEGER NOT NULL, pe TEXT NOT NULL,"
+            " instance INTEGER NOT NULL, port TEXT, parents TEXT NOT NULL, value TEXT NOT NULL,"
+            " output INTEGER NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (run_id, id))"
+        )
+        for item in lineage("old").items.values():
+            parents, metadata = " ".join(map(str, item.parents)), json.dumps(item.metadata)
+            row = ("old", item.id, item.pe, item.instance, item.port, parents, item.value, item.output, metadata)
+            db.execute("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        db.execute(
+            "INSERT INTO lineage VALUES ('old', 'full', 1.0, ?)",
+            (json.dumps([f.to_json() for f in lineage("old").failures]),),
+        )
+        db.execute("PRAGMA user_version = 3")
+    store = SQLiteStore(default_location())
+    assert store.load_lineage("old") == lineage("old")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert not store.db.execute("SELECT name FROM sqlite_master WHERE name = 'items'").fetchall()
+    store.close()
+
+
+def test_a_large_lineage_is_kept_in_batches_and_read_back_whole(opened, save_run):
+    store = opened()
+    store.save(save_run("big"))
+    items = {
+        (n << 1) | 1: ItemRecord((n << 1) | 1, "Count2", 0, "output", ((n << 1) - 1,) if n > 1 else (), str(n), True)
+        for n in range(1, 25_001)
+    }
+    described = items[4_001]
+    items[4_001] = ItemRecord(described.id, "Count2", 0, "output", described.parents, "2000", True, {"word": "dog"})
+    store.save_lineage(RunLineage("big", "full", 1.0, items))
+    kept = opened().load_lineage("big")
+    assert kept is not None and kept.items == items
+    assert [(run, item.value) for run, item in store.search_items("word", "dog")] == [("big", "2000")]
     store.close()

@@ -3,7 +3,8 @@
 The database is the URL's (``mongodb://host/DATABASE``, ``d4py`` if it
 names none), the collection ``runs``. A run's provenance is kept beside it:
 ``lineage`` (one document per run: level, share, failed calls) and
-``items`` (one document per item, with its metadata as ``terms`` to search). A server that does not answer within
+``item_batches`` (one document per batch of at most ``BATCH_ROWS`` items, as
+``ItemBatch.pack`` gives them, with their metadata as ``terms`` to search). A server that does not answer within
 ``TIMEOUT_MS`` is a :class:`StoreError`, so that a run never waits long
 for it. Messages show the URL without its user and password.
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from d4py import UsageError
-from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage
+from d4py_monitor.prov.model import BATCH_ROWS, Failure, ItemBatch, ItemRecord, RunLineage
 from d4py_monitor.record import RunRecord, RunSummary
 from d4py_monitor.redact import redact_url, scrub
 from d4py_monitor.store import StoreError, encode, metadata_text
@@ -72,7 +73,7 @@ class MongoStore:
         database: Any = self.client.get_default_database(DEFAULT_DATABASE)
         self.runs: Any = database[COLLECTION]
         self.lineage: Any = database["lineage"]
-        self.items: Any = database["items"]
+        self.batches: Any = database["item_batches"]
 
     def _call(self, doing: str, action: Callable[[], T]) -> T:
         """``action()``, with pymongo's errors as one-line StoreErrors that show no password."""
@@ -115,37 +116,28 @@ class MongoStore:
     def save_lineage(self, lineage: RunLineage) -> None:
         """Replace the run's items, then its lineage document: a reader finds a lineage only once its items are in."""
         run_id = lineage.run_id
-        documents = [
-            {
-                "run_id": run_id,
-                **item.to_json(),
-                "terms": [{"k": k, "v": metadata_text(v)} for k, v in item.metadata.items()],
-            }
-            for item in lineage.items.values()
-        ]
+        documents = [_batch_document(run_id, piece) for batch in lineage.batches() for piece in batch.split(BATCH_ROWS)]
         summary = {"_id": run_id, "level": lineage.level, "share": lineage.share}
         summary["failures"] = [failure.to_json() for failure in lineage.failures]
-        self._call("write", lambda: self.items.create_index([("run_id", 1), ("id", 1)], unique=True))
-        self._call("write", lambda: self.items.create_index([("terms.k", 1), ("terms.v", 1)]))
+        self._call("write", lambda: self.batches.create_index([("run_id", 1), ("low", 1)]))
+        self._call("write", lambda: self.batches.create_index([("terms.k", 1), ("terms.v", 1)]))
         self._call("write", lambda: self.lineage.delete_one({"_id": run_id}))
-        self._call("write", lambda: self.items.delete_many({"run_id": run_id}))
+        self._call("write", lambda: self.batches.delete_many({"run_id": run_id}))
         if documents:
-            self._call("write", lambda: self.items.insert_many(documents, ordered=False))
+            self._call("write", lambda: self.batches.insert_many(documents, ordered=False))
         self._call("write", lambda: self.lineage.replace_one({"_id": run_id}, summary, upsert=True))
 
     def load_lineage(self, run_id: str) -> RunLineage | None:
         summary = self._call("read", lambda: self.lineage.find_one({"_id": run_id}))
         if summary is None:
             return None
-        found = self._call(
-            "read", lambda: list(self.items.find({"run_id": run_id}, {"_id": 0, "run_id": 0, "terms": 0}))
-        )
+        found = self._call("read", lambda: list(self.batches.find({"run_id": run_id}, {"terms": 0}).sort("low", 1)))
         try:
-            items = [ItemRecord.from_json(document) for document in found]
+            batches = [_batch(document) for document in found]
             failures = [Failure.from_json(failure) for failure in summary["failures"]]
-            return RunLineage(run_id, summary["level"], summary["share"], {i.id: i for i in items}, failures)
         except (KeyError, TypeError, ValueError) as error:
             raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from None
+        return RunLineage(run_id, summary["level"], summary["share"], failures=failures, batches=batches)
 
     def lineage_level(self, run_id: str) -> str | None:
         found = self._call("read", lambda: self.lineage.find_one({"_id": run_id}, {"level": 1}))
@@ -155,14 +147,40 @@ class MongoStore:
         query: dict[str, Any] = {"terms": {"$elemMatch": {"k": key, "v": value}}}
         if run_id is not None:
             query["run_id"] = run_id
-        found = self._call("read", lambda: list(self.items.find(query, {"_id": 0, "terms": 0})))
+        found = self._call("read", lambda: list(self.batches.find(query)))
         runs = {d["_id"]: d["started"] for d in self._call("read", lambda: list(self.runs.find({}, {"started": 1})))}
-        found = [d for d in found if d["run_id"] in runs]
-        found.sort(key=lambda d: (runs[d["run_id"]], d["id"]))
+        items: list[tuple[str, ItemRecord]] = []
         try:
-            return [(d.pop("run_id"), ItemRecord.from_json(d)) for d in found]
+            for document in found:
+                if document["run_id"] not in runs:
+                    continue
+                batch = _batch(document)
+                for term in document["terms"]:
+                    if (term["k"], term["v"]) == (key, value):
+                        items.append((document["run_id"], batch.record(batch.rows.ids.index(term["id"]))))
         except (KeyError, TypeError, ValueError) as error:
             raise StoreError(f"the provenance in {self.location} is damaged: {error}") from None
+        items.sort(key=lambda found: (runs[found[0]], found[1].id))
+        return items
 
     def close(self) -> None:
         self.client.close()
+
+
+def _batch_document(run_id: str, batch: ItemBatch) -> dict[str, Any]:
+    """One batch of a run's items as a document, its metadata as ``terms`` to search."""
+    ids, parents, columns = batch.pack()
+    terms = [
+        {"k": key, "v": metadata_text(value), "id": batch.rows.ids[row]}
+        for row, described in batch.metadata.items()
+        for key, value in described.items()
+    ]
+    low, high = min(batch.rows.ids), max(batch.rows.ids)
+    where = {"run_id": run_id, "pe": batch.pe, "instance": batch.instance, "low": low, "high": high}
+    return {**where, "ids": ids, "parents": parents, **columns, "terms": terms}
+
+
+def _batch(document: dict[str, Any]) -> ItemBatch:
+    return ItemBatch.unpack(
+        document["pe"], document["instance"], bytes(document["ids"]), bytes(document["parents"]), document
+    )

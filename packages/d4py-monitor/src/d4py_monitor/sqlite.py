@@ -18,23 +18,25 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage
+from d4py_monitor.prov.model import BATCH_ROWS, Failure, ItemBatch, ItemRecord, RunLineage
 from d4py_monitor.record import TRAFFIC, InstanceRecord, RunRecord, RunSummary
 from d4py_monitor.store import NoRunsYet, StoreError, metadata_text
 
 __all__ = ["BUSY_SECONDS", "SCHEMA_VERSION", "SQLiteStore"]
 
 BUSY_SECONDS = 10.0  # a run is saved in milliseconds: waiting this long means something else is wrong
-SCHEMA_VERSION = 3  # 2: instances.traffic; 3: lineage, items, item_metadata (provenance)
+SCHEMA_VERSION = 4  # 2: instances.traffic; 3: lineage, items, item_metadata (provenance); 4: items in batches
 
-# Provenance: a run's lineage (level, share, failed calls), its items, and their metadata one key a row, to search.
+# Provenance: a run's lineage (level, share, failed calls); its items in batches, one row per batch (ids from low
+# to high, as ItemBatch.pack gives them: a row per item took longer to save than the run took); the items'
+# metadata one key a row, to search.
 _LINEAGE_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS lineage (
         run_id TEXT PRIMARY KEY, level TEXT NOT NULL, share REAL NOT NULL, failures TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS items (
-        run_id TEXT NOT NULL, id INTEGER NOT NULL, pe TEXT NOT NULL, instance INTEGER NOT NULL, port TEXT,
-        parents TEXT NOT NULL, value TEXT NOT NULL, output INTEGER NOT NULL, metadata TEXT NOT NULL,
-        PRIMARY KEY (run_id, id))""",
+    """CREATE TABLE IF NOT EXISTS item_batches (
+        run_id TEXT NOT NULL, pe TEXT NOT NULL, instance INTEGER NOT NULL, low INTEGER NOT NULL,
+        high INTEGER NOT NULL, ids BLOB NOT NULL, parents BLOB NOT NULL, columns TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS item_batches_run ON item_batches (run_id, low)",
     """CREATE TABLE IF NOT EXISTS item_metadata (
         run_id TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS item_metadata_key ON item_metadata (key, value)",
@@ -82,7 +84,7 @@ class SQLiteStore:
             if create and version == 0:  # an empty file someone else made: give it the tables
                 with self._transaction():
                     self._create_tables()
-            elif version in (1, 2):  # runs recorded before instances had traffic, or before provenance
+            elif version in (1, 2, 3):  # runs recorded before traffic, before provenance, or items one a row
                 with self._transaction():
                     self._upgrade()
             elif version not in (0, SCHEMA_VERSION):
@@ -103,9 +105,19 @@ class SQLiteStore:
         version = self._version()  # another process may have upgraded it while this one waited
         if version == 1:  # runs recorded before instances had traffic keep none
             self.db.execute("ALTER TABLE instances ADD COLUMN traffic TEXT NOT NULL DEFAULT '{}'")
-        if version in (1, 2):  # runs recorded before provenance have none
+        if version in (1, 2, 3):  # runs recorded before provenance have none
             for statement in _LINEAGE_SCHEMA:
                 self.db.execute(statement)
+        if version == 3:  # items one a row: into batches
+            for (run_id,) in self.db.execute("SELECT DISTINCT run_id FROM items").fetchall():
+                rows = self.db.execute(
+                    "SELECT id, pe, instance, port, parents, value, output, metadata FROM items WHERE run_id = ?",
+                    (run_id,),
+                ).fetchall()
+                records = {record.id: record for record in (_item_of_schema_3(*row) for row in rows)}
+                self._insert_batches(run_id, RunLineage(run_id, "", 0.0, records).batches())
+            self.db.execute("DROP TABLE items")
+        if version in (1, 2, 3):
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -178,38 +190,49 @@ class SQLiteStore:
     def save_lineage(self, lineage: RunLineage) -> None:
         run_id = lineage.run_id
         failures = json.dumps([failure.to_json() for failure in lineage.failures])
-        items = [_item_row(run_id, item) for item in lineage.items.values()]
+        batches = lineage.batches()
         metadata = [
-            (run_id, item.id, key, metadata_text(value))
-            for item in lineage.items.values()
-            for key, value in item.metadata.items()
+            (run_id, batch.rows.ids[row], key, metadata_text(value))
+            for batch in batches
+            for row, described in batch.metadata.items()
+            for key, value in described.items()
         ]
         try:
             with self._transaction():
-                for table in ("lineage", "items", "item_metadata"):
+                for table in ("lineage", "item_batches", "item_metadata"):
                     self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
                 self.db.execute(
                     "INSERT INTO lineage VALUES (?, ?, ?, ?)", (run_id, lineage.level, lineage.share, failures)
                 )
-                self.db.executemany(f"INSERT INTO items VALUES ({', '.join('?' * 9)})", items)
+                self._insert_batches(run_id, batches)
                 self.db.executemany("INSERT INTO item_metadata VALUES (?, ?, ?, ?)", metadata)
         except sqlite3.Error as error:
             raise StoreError(f"cannot save the provenance of run {run_id} in {self.location}: {error}") from error
+
+    def _insert_batches(self, run_id: str, batches: list[ItemBatch]) -> None:
+        rows = []
+        for batch in batches:
+            for piece in batch.split(BATCH_ROWS):
+                ids, parents, document = piece.pack()
+                low, high = min(piece.rows.ids), max(piece.rows.ids)
+                columns = json.dumps(document, default=str)
+                rows.append((run_id, piece.pe, piece.instance, low, high, ids, parents, columns))
+        self.db.executemany("INSERT INTO item_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def load_lineage(self, run_id: str) -> RunLineage | None:
         rows = self._read("SELECT level, share, failures FROM lineage WHERE run_id = ?", (run_id,))
         if not rows:
             return None
         level, share, failures = rows[0]
-        items = self._read(
-            "SELECT id, pe, instance, port, parents, value, output, metadata FROM items WHERE run_id = ?", (run_id,)
+        found = self._read(
+            "SELECT pe, instance, ids, parents, columns FROM item_batches WHERE run_id = ? ORDER BY low", (run_id,)
         )
         try:
-            records = [_item(*row) for row in items]
+            batches = [_batch(*row) for row in found]
             failed = [Failure.from_json(failure) for failure in json.loads(failures)]
         except (ValueError, TypeError, KeyError) as error:
             raise StoreError(f"the provenance of run {run_id} in {self.location} is damaged: {error}") from error
-        return RunLineage(run_id, level, share, {record.id: record for record in records}, failed)
+        return RunLineage(run_id, level, share, failures=failed, batches=batches)
 
     def lineage_level(self, run_id: str) -> str | None:
         rows = self._read("SELECT level FROM lineage WHERE run_id = ?", (run_id,))
@@ -217,18 +240,24 @@ class SQLiteStore:
 
     def search_items(self, key: str, value: str, run_id: str | None = None) -> list[tuple[str, ItemRecord]]:
         query = (
-            "SELECT i.run_id, i.id, i.pe, i.instance, i.port, i.parents, i.value, i.output, i.metadata"
-            " FROM item_metadata m JOIN items i ON i.run_id = m.run_id AND i.id = m.id"
-            " JOIN runs r ON r.id = i.run_id WHERE m.key = ? AND m.value = ?"
+            "SELECT m.run_id, m.id FROM item_metadata m JOIN runs r ON r.id = m.run_id WHERE m.key = ? AND m.value = ?"
         )
         parameters: tuple[Any, ...] = (key, value)
         if run_id is not None:
-            query, parameters = query + " AND i.run_id = ?", (*parameters, run_id)
-        rows = self._read(query + " ORDER BY r.started, i.id", parameters)
-        try:
-            return [(row[0], _item(*row[1:])) for row in rows]
-        except (ValueError, TypeError) as error:
-            raise StoreError(f"the provenance in {self.location} is damaged: {error}") from error
+            query, parameters = query + " AND m.run_id = ?", (*parameters, run_id)
+        found: list[tuple[str, ItemRecord]] = []
+        for run, item_id in self._read(query + " ORDER BY r.started, m.id", parameters):
+            candidates = self._read(
+                "SELECT pe, instance, ids, parents, columns FROM item_batches"
+                " WHERE run_id = ? AND low <= ? AND high >= ?",
+                (run, item_id, item_id),
+            )
+            try:
+                batches = [_batch(*candidate) for candidate in candidates]
+            except (ValueError, TypeError, KeyError) as error:
+                raise StoreError(f"the provenance in {self.location} is damaged: {error}") from error
+            found.extend((run, b.record(b.rows.ids.index(item_id))) for b in batches if item_id in b.rows.ids)
+        return found
 
     def _read(self, query: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
         try:
@@ -264,16 +293,14 @@ def _make(path: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _item_row(run_id: str, item: ItemRecord) -> tuple[Any, ...]:
-    # Parents as ids apart by spaces, and no JSON for the metadata most items lack: a run saves a row per item.
-    parents = " ".join(map(str, item.parents))
-    metadata = json.dumps(item.metadata, default=str) if item.metadata else "{}"
-    return (run_id, item.id, item.pe, item.instance, item.port, parents, item.value, int(item.output), metadata)
+def _batch(pe: str, instance: int, ids: bytes, parents: bytes, columns: str) -> ItemBatch:
+    return ItemBatch.unpack(pe, instance, ids, parents, json.loads(columns))
 
 
-def _item(
+def _item_of_schema_3(
     item_id: int, pe: str, instance: int, port: str | None, parents: str, value: str, output: int, metadata: str
 ) -> ItemRecord:
+    """An item as schema 3 kept it, one a row."""
     found = json.loads(metadata) if metadata != "{}" else {}
     return ItemRecord(item_id, pe, instance, port, tuple(map(int, parents.split())), value, bool(output), found)
 

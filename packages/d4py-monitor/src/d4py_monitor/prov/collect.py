@@ -9,13 +9,11 @@ the ids a traced run would have given them, and no parents.
 
 from __future__ import annotations
 
-from typing import Any
-
 from d4py import PEFailure, RunResult
 from d4py.lineage import RUN_INPUT, Lineage, Written, instance_number
 from d4py.plan import Plan
 from d4py.runtime import InstanceInfo
-from d4py_monitor.prov.model import Failure, ItemRecord, RunLineage, preview
+from d4py_monitor.prov.model import Failure, ItemBatch, RunLineage, preview
 from d4py_monitor.prov.observer import LineageReport
 from d4py_monitor.prov.plugin import Selection
 
@@ -31,42 +29,39 @@ class LineageCollector:
 
     def __init__(self, plan: Plan, level: str, share: float, kept: Selection | None = None) -> None:
         self.plan, self.level, self.share, self.kept = plan, level, share, kept
-        self.items: dict[int, ItemRecord] = {}
         self.failures: list[Failure] = []
-        self._reported: list[tuple[InstanceInfo, LineageReport]] = []  # made into items at the end, not during the run
+        self._batches: list[ItemBatch] = []
 
     def add(self, info: InstanceInfo, report: LineageReport) -> None:
         """Take in one report of an instance's lineage observer."""
-        self._reported.append((info, report))
+        if report.rows:
+            outputs = self._unconnected(info.pe_id, set(report.rows.ports))
+            self._batches.append(ItemBatch(info.pe_id, info.index, report.rows, outputs, report.metadata))
         if report.failure is not None:
             inputs, value = report.failure
             self.failures.append(Failure(info.pe_id, info.index, inputs, value))
 
     def finish(self, run_id: str, result: RunResult | None, error: BaseException | None) -> RunLineage:
         """The run's lineage; its failures say what went wrong, from the run's error."""
-        outgoing = self.plan.outgoing
-        nothing: dict[str, Any] = {}  # shared by the items without metadata: never changed
-        for info, report in self._reported:
-            pe_id, rows, described = info.pe_id, report.rows, report.metadata
-            for row, (item_id, port, value) in enumerate(zip(rows.ids, rows.ports, rows.items, strict=True)):
-                output = bool(port) and (pe_id, port) not in outgoing
-                instance = RUN_INPUT if port == "" else info.index
-                parents, metadata = rows.parents_of(row), described.get(row, nothing)
-                self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, parents, value, output, metadata)
-        self._reported.clear()
+        batches, self._batches = self._batches, []
         if self.level == "run":
-            self._run_level(result, error)
+            batches.extend(self._run_level(result, error))
         failures = [_with_error(failure, error) for failure in self.failures]
-        return RunLineage(run_id, self.level, self.share, dict(self.items), failures)
+        return RunLineage(run_id, self.level, self.share, failures=failures, batches=batches)
 
-    def _run_level(self, result: RunResult | None, error: BaseException | None) -> None:
+    def _unconnected(self, pe_id: str, ports: set[str | None]) -> frozenset[str]:
+        """Those of ``ports`` of ``pe_id`` that nothing reads (declared or not): what it writes there are results."""
+        return frozenset(port for port in ports if port and (pe_id, port) not in self.plan.outgoing)
+
+    def _run_level(self, result: RunResult | None, error: BaseException | None) -> list[ItemBatch]:
         """The run's inputs and outputs, without parents; its failed call, if a PE raised."""
+        batches = []
         for root in self.plan.roots:
             fed = Written()
             inputs = Lineage(0, instance_number(self.plan, root, RUN_INPUT), 1.0, fed)
             for turn, given in enumerate(self.plan.inputs.get(root, [])):
                 inputs.fed(turn, given)
-            self._keep(root, RUN_INPUT, fed, output=False)
+            batches.append(self._previewed(root, RUN_INPUT, fed, frozenset()))
         for pe_id, ports in (result.outputs if result is not None else {}).items():
             written = Written()
             # which instance wrote each output is not traced at this level: instance 0's number for all
@@ -74,15 +69,19 @@ class LineageCollector:
             for port, items in ports.items():
                 for item in items:
                     outputs.next_id(port, item)
-            self._keep(pe_id, 0, written, output=True)
+            batches.append(self._previewed(pe_id, 0, written, frozenset(ports)))
         if isinstance(error, PEFailure):
             self.failures.append(Failure(error.pe_id, error.instance, (), error.item_text or ""))
+        return [batch for batch in batches if batch.rows]
 
-    def _keep(self, pe_id: str, instance: int, records: Written, output: bool) -> None:
+    def _previewed(self, pe_id: str, instance: int, written: Written, outputs: frozenset[str]) -> ItemBatch:
+        """``written`` as a batch of ``pe_id``: each item's preview where its value is kept, else ``""``."""
         ports = None if self.kept is None else self.kept.get(pe_id, frozenset())
-        for item_id, port, _, item in records.records():
-            shown = not output or ports is None or port in ports
-            self.items[item_id] = ItemRecord(item_id, pe_id, instance, port, (), preview(item) if shown else "", output)
+        written.items = [
+            preview(item) if port not in outputs or ports is None or port in ports else ""
+            for port, item in zip(written.ports, written.items, strict=True)
+        ]
+        return ItemBatch(pe_id, instance, written, outputs)
 
 
 def _with_error(failure: Failure, error: BaseException | None) -> Failure:
