@@ -69,14 +69,18 @@ def test_a_key_window_counts_a_routes_first_items_exactly_then_closes_until_reop
     window = d4py.observe.KeyWindow()
     items = d4py.observe.KEY_WINDOW_ITEMS
     for n in range(items + 1000):
-        if window.open is not None:  # as a route does: count only while open
-            window.count("quake" if n % 4 == 0 else "noise")
-    assert window.counts == {"quake": items // 4, "noise": items - items // 4} and window.open is None
-    window.counts.clear()
+        if window.add is not None:  # as a route does: keep keys only while open, count the window down
+            window.add("quake" if n % 4 == 0 else "noise")
+            window.left -= 1
+            if window.left <= 0:
+                window.add = None
+    assert window.take() == {"quake": items // 4, "noise": items - items // 4} and window.add is None
+    assert window.take() == {}  # taken once
     window.reopen()
-    window.count("tremor")
-    assert window.open is window.counts == {"tremor": 1}
-    assert d4py.observe.CLOSED.open is None  # what unobserved routes read
+    assert window.add is not None
+    window.add("tremor")
+    assert window.take() == {"tremor": 1}
+    assert d4py.observe.CLOSED.add is None  # what unobserved routes read
 
 
 def _graph():

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -32,7 +33,6 @@ __all__ = ["CLOSED", "SAMPLE_SECONDS", "Activity", "KeyWindow", "Observer", "Sam
 SAMPLE_SECONDS = 0.02  # how often a Sampler looks at what the instances' thread is running
 KEY_WINDOW_ITEMS = 4096  # items a key window counts before it closes; the first window of a route counts as many
 KEY_WINDOW_LOOKS = 5  # a Sampler reopens key windows every so many looks (every 100 ms)
-_KEYS_KEPT = 1 << 16  # distinct keys a window counts, at most, between two batches
 
 
 class Tally:
@@ -71,30 +71,27 @@ class KeyWindow:
     looks). A route's first items are counted exactly, and a fast route costs
     one attribute read per item while its window is closed: the counts are a
     sample of the keys, good for the skew they show (exact for short runs).
+    While the window is open the route hands each key to ``add`` (None while
+    closed), which only keeps it (keys are counted when taken), counts
+    ``left`` down and closes the window at 0: inline, a call per item costs.
     """
 
-    __slots__ = ("counts", "left", "open")
+    __slots__ = ("add", "keys", "left")
 
     def __init__(self, opened: bool = True) -> None:
-        self.counts: dict[Any, int] = {}
-        self.open: dict[Any, int] | None = self.counts if opened else None  # counts, or None while closed
+        self.keys: list[Any] = []
+        self.add: Callable[[Any], None] | None = self.keys.append if opened else None
         self.left = KEY_WINDOW_ITEMS
-
-    def count(self, key: Any) -> None:
-        """Count one item's key (the route calls this only while the window is open)."""
-        counts = self.counts
-        seen = counts.get(key)
-        if seen is not None:
-            counts[key] = seen + 1
-        elif len(counts) < _KEYS_KEPT:
-            counts[key] = 1
-        self.left -= 1
-        if self.left <= 0:
-            self.open = None
 
     def reopen(self) -> None:
         self.left = KEY_WINDOW_ITEMS
-        self.open = self.counts
+        self.add = self.keys.append
+
+    def take(self) -> Counter[Any]:
+        """How often each key was counted since the last take."""
+        counts = Counter(self.keys)
+        self.keys.clear()
+        return counts
 
 
 CLOSED = KeyWindow(opened=False)  # the window of every route nobody observes: never open
@@ -110,7 +107,7 @@ class Activity:
     crossed to another process (strings, bytes and arrays, as batching
     estimates them; 0 within a process, where nothing is copied). ``keys``
     counts, per destination, the group_by keys sent there, when they are
-    strings, bytes or ints (up to 65,536 distinct keys a batch), sampled in
+    strings, bytes or ints, sampled in
     windows of items (:class:`KeyWindow`: exact for a route's first 4,096). ``latency``
     holds samples, in seconds, of how long items waited between being queued
     in another process and being handed to this instance: one per batch that

@@ -350,12 +350,11 @@ class Instance:
         for port in [port for port, count in writes.items() if not count]:
             del writes[port]
         for (output, target, input_port), (window, remembered, count) in self._keys.items():
-            for value, times in window.counts.items():
+            for value, times in window.take().items():
                 index = remembered.get(value)
                 where = (output, target, stable_digest(value) % count if index is None else index, input_port)
                 landed = activity.keys.setdefault(where, {})
                 landed[value] = landed.get(value, 0) + times
-            window.counts.clear()
 
     def _since(self, counter: Any, now: int) -> int:
         """How much ``counter`` grew since the last look at it."""
@@ -517,8 +516,12 @@ class Instance:
                             index = stable_digest(value) % count
                             if len(remembered) < _MEMO_SIZE:
                                 remembered[value] = index
-                        if window.open is not None:
-                            window.count(value)
+                        add = window.add
+                        if add is not None:  # the window is open: keep the key, close it after its last
+                            add(value)
+                            window.left -= 1
+                            if window.left <= 0:
+                                window.add = None
                     else:
                         index = stable_digest(value) % count
                 except Exception as error:
