@@ -214,3 +214,10 @@ def test_export_writes_each_format_a_reader_takes_back(cli, tmp_path):
     ok(cli("prov", "export", "last", "--format", "openlineage", "-o", str(tmp_path / "events.jsonl")))
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert [event["eventType"] for event in events] == ["START", "COMPLETE"]
+
+
+def test_a_failed_postprocess_is_kept_as_such(cli):
+    assert cli("run", "fails_at_end.py", "--provenance", "full").returncode == 1
+    shown = ok(cli("prov", "explain", "last"))
+    (failed,) = [line for line in shown.splitlines() if line.startswith("failed: ")]
+    assert failed == "failed: Summary1[0] in preprocess or postprocess: ValueError: no summary of 5 items"

@@ -105,6 +105,8 @@ def test_provenance_needs_the_run_recorded(monkeypatch):
         d4py.run(word_count()[0], plugins=[Provenance("full")])
     with pytest.raises(UsageError, match="provenance level 'all'"):
         Provenance("all")
+    with pytest.raises(UsageError, match="share is for level 'sampled', not 'full'"):
+        Provenance("full", share=0.5)
 
 
 def test_a_store_that_refuses_provenance_warns_once_and_the_run_goes_on(caplog, recorded):

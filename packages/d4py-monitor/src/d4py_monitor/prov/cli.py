@@ -227,8 +227,12 @@ def _level(lineage: RunLineage) -> str:
 
 def _print_failures(lineage: RunLineage) -> None:
     for failure in lineage.failures:
-        inputs = ", ".join(f"#{i}" for i in failure.inputs) or "no traced input"
-        print(f"failed: {failure.pe}[{failure.instance}] on {failure.value} ({inputs}): {failure.error or '?'}")
+        inputs = ", ".join(f"#{i}" for i in failure.inputs)
+        if inputs:
+            called = f"on {failure.value} ({inputs})"
+        else:  # a root's call without data (a producer's), or preprocess and postprocess, called with None
+            called = "in preprocess or postprocess" if failure.value == "None" else f"on {failure.value}"
+        print(f"failed: {failure.pe}[{failure.instance}] {called}: {failure.error or '?'}")
 
 
 def _print_json(document: Any) -> None:

@@ -48,5 +48,5 @@ def provenance_from(args: argparse.Namespace) -> Provenance | None:
         )
     if args.provenance_share is not None and args.provenance != "sampled":
         raise UsageError(f"--provenance-share is for --provenance sampled, not {args.provenance}")
-    share = DEFAULT_SHARE if args.provenance_share is None else check_share(args.provenance_share, "--provenance-share")
+    share = None if args.provenance_share is None else check_share(args.provenance_share, "--provenance-share")
     return Provenance(args.provenance, share, args.provenance_select)

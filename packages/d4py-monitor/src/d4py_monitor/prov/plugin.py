@@ -42,18 +42,21 @@ class Provenance:
 
     ``level``: ``run`` (the run's inputs and outputs only), ``sampled``
     (``share`` of lineage chains, kept whole) or ``full`` (every item);
-    ``off`` keeps nothing. ``share`` counts at level ``sampled`` only. ``select``: ``PE`` or ``PE:PORT`` (a PE's id or
-    name, an output port), the items whose value preview and metadata are
-    kept; every item keeps its id and parents. None keeps them all.
+    ``off`` keeps nothing. ``share`` (default 0.1) is for level ``sampled``
+    only. ``select``: ``PE`` or ``PE:PORT`` (a PE's id or name, an output
+    port), the items whose value preview and metadata are kept; every item
+    keeps its id and parents. None keeps them all.
     """
 
-    def __init__(self, level: str = "full", share: float = DEFAULT_SHARE, select: Iterable[str] | None = None) -> None:
+    def __init__(self, level: str = "full", share: float | None = None, select: Iterable[str] | None = None) -> None:
         if level not in LEVELS:
             raise UsageError(f"provenance level {level!r}: give one of {', '.join(LEVELS)}")
+        if share is not None and level != "sampled":
+            raise UsageError(f"a provenance share is for level 'sampled', not {level!r}")
         self.level = level
-        self.share = {"full": 1.0, "sampled": share}.get(level, 0.0)
+        self.share = {"full": 1.0, "sampled": DEFAULT_SHARE if share is None else share}.get(level, 0.0)
         if level == "sampled":
-            check_share(share, "provenance share")
+            check_share(self.share, "provenance share")
         self.select = tuple(select) if select is not None else None
         self.kept: Selection | None = None  # resolved against the run's plan, in d4py_trace
         self.collector: LineageCollector | None = None  # the run's, in the driving process only
