@@ -221,3 +221,9 @@ def test_a_failed_postprocess_is_kept_as_such(cli):
     shown = ok(cli("prov", "explain", "last"))
     (failed,) = [line for line in shown.splitlines() if line.startswith("failed: ")]
     assert failed == "failed: Summary1[0] in preprocess or postprocess: ValueError: no summary of 5 items"
+
+
+def test_the_run_names_the_run_whose_provenance_it_kept(cli):
+    done = cli("run", "wordcount.py", "-a", "graph", "-d", DATA, "--provenance", "sampled")
+    (run,) = json.loads(ok(cli("runs", "list", "--json")))
+    assert done.returncode == 0 and f"d4py-monitor: provenance kept: d4py prov explain {run['id']}" in done.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from d4py import hookimpl
@@ -177,7 +178,9 @@ def d4py_run_end(plan: Plan, backend: Backend, result: RunResult | None, error: 
         from d4py_monitor.prov.saving import save_lineage
 
         store, local = _command.get("store"), recorder.publisher.fell_back
-        save_lineage(recorder.lineage, record.id, result, error, store, local)
+        saved = save_lineage(recorder.lineage, record.id, result, error, store, local)
+        if saved and _command:  # from d4py run: say which run to ask about (``last`` may be another's)
+            print(f"d4py-monitor: provenance kept: d4py prov explain {record.id}", file=sys.stderr)
 
 
 def _driving() -> bool:
