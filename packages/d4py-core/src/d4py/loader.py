@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -83,8 +82,12 @@ def _module_name(path: Path) -> str:
     return "d4py_workflow_" + "".join(c if c.isalnum() else "_" for c in stem)
 
 
-class _WorkflowFiles(importlib.abc.MetaPathFinder):
-    """Finds the workflow modules the driving process loaded from files, by the names it gave them."""
+class _WorkflowFiles:
+    """Finds the workflow modules the driving process loaded from files, by the names it gave them.
+
+    A meta path finder by its ``find_spec`` alone: ``importlib.abc`` imports ``importlib.resources``,
+    ``tempfile`` and ``shutil``, a few milliseconds of every run's start-up.
+    """
 
     def __init__(self, files: dict[str, str]) -> None:
         self.files = files

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 from d4py import Backend, BackendUnavailable, RunResult
 from d4py.backend import BatchOptions
 from d4py.plan import Plan
-from d4py_mpi.launch import Job, find_mpiexec, in_job, launch, mpi_environment
 
 __all__ = ["MPIBackend", "MPIOptions"]
 
@@ -56,6 +55,8 @@ class MPIBackend(Backend):
         """mpi4py must import, and outside a job an mpiexec must be found (or given with -o mpiexec=PATH)."""
         if importlib.util.find_spec("mpi4py") is None:
             return "mpi4py is missing: pip install 'd4py-mpi[mpich]' (MPICH from PyPI), or mpi4py for a system MPI"
+        from d4py_mpi.launch import find_mpiexec, in_job  # here, not at import: every run imports this module
+
         if in_job():
             return None
         try:
@@ -70,6 +71,8 @@ class MPIBackend(Backend):
         return comm.size - 1 if comm is not None and comm.size > 1 else None
 
     def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
+        from d4py_mpi.launch import Job, launch
+
         started = time.perf_counter()
         options: MPIOptions = self.options
         comm = _world()
@@ -88,6 +91,8 @@ class MPIBackend(Backend):
 
 def _world() -> MPI.Intracomm | None:
     """MPI's world when this process is a rank of a job, else None (and MPI not started)."""
+    from d4py_mpi.launch import in_job, mpi_environment
+
     if not in_job():
         return None
     for key, value in mpi_environment({}).items():

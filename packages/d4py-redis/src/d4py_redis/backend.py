@@ -8,7 +8,6 @@ imported when a run starts.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,6 +81,8 @@ class RedisBackend(Backend):
         except ImportError:
             return "redis-py is missing: pip install d4py-redis"
         command = options.server if options is not None else "redis-server"
+        import shutil  # here: shutil imports the compression modules, and every d4py process imports this one
+
         if (options is None or options.url is None) and shutil.which(command) is None:
             return f"no {command!r} command to start a private server: apt-get install redis-server, or give -o url=..."
         return None

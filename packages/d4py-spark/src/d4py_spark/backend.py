@@ -21,13 +21,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from d4py import Backend, OptionError, RunResult
-from d4py.hosting import ITEMS, RunCollector, WorkerSettings, worker_settings
+from d4py.hosting.messages import ITEMS
 from d4py.plan import Plan
 from d4py.runhooks import RunHooks
-from d4py_spark.stage import run_instance
 
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
+
+    from d4py.hosting import WorkerSettings
 
 __all__ = ["SparkBackend", "SparkOptions", "new_context"]
 
@@ -55,6 +56,8 @@ class SparkBackend(Backend):
         _configuration(self.options.conf)
 
     def run(self, plan: Plan, hooks: RunHooks) -> RunResult:
+        from d4py.hosting import RunCollector, worker_settings  # here: every run imports this module
+
         started = time.perf_counter()
         settings = worker_settings(plan, hooks)
         context, owned = _context(self.options, plan)
@@ -107,6 +110,8 @@ def _enact(context: SparkContext, plan: Plan, settings: WorkerSettings) -> list[
     Records come back stage by stage, so a failure upstream is met before the
     failures it may have caused downstream.
     """
+    from d4py_spark.stage import run_instance
+
     target_partition = {edge.index: plan.nodes[edge.target].partition for edge in plan.edges}
     stages: dict[int, RDD[Any]] = {}
     for partition in plan.flow_order():

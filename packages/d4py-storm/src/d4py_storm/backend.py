@@ -10,9 +10,7 @@ said it is done, and kills the topology, whether the run ended or failed.
 from __future__ import annotations
 
 import re
-import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +109,8 @@ class StormBackend(Backend):
         key = new_key()
         link = self._listen(key)
         try:
+            import tempfile  # here: it imports shutil and the compression modules
+
             with tempfile.TemporaryDirectory(prefix="d4py-storm-") as folder:
                 built = build_topology(
                     plan,
@@ -148,6 +148,8 @@ class StormBackend(Backend):
         options: StormOptions = self.options
         if options.emulate:
             return DriverLink(key, "127.0.0.1")
+        import socket  # here, not at import: every d4py process imports this module
+
         host, _, port = (options.driver or socket.getfqdn()).partition(":")
         return DriverLink(key, "", int(port or 0), advertise=host)
 

@@ -9,7 +9,6 @@ dispel4py's examples still imports.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -22,7 +21,9 @@ __all__ = ["install"]
 _HERE = Path(__file__).resolve().parent / "dispel4py"
 
 
-class _Dispel4pyFinder(importlib.abc.MetaPathFinder):
+class _Dispel4pyFinder:
+    """A meta path finder by its ``find_spec`` alone, as ``d4py.loader``'s (importing ``importlib.abc`` costs)."""
+
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:

@@ -21,59 +21,177 @@ else is here, shared by every such backend:
 - :mod:`~d4py.hosting.children`: the processes a driver starts, tied to its life and stopped by pid.
 
 ``docs/plugins.md`` walks through a backend built from these names alone.
+Each name is imported from its module when first used, so that a run that
+needs none of them (``simple``'s) does not import them all.
 """
 
-from d4py.backend import BatchOptions
-from d4py.hosting.children import die_with_parent, stop_processes
-from d4py.hosting.collector import OutputCollector, RunCollector
-from d4py.hosting.framing import buffer_sizes, decode, encode
-from d4py.hosting.host import HostTransport, ProcessHost, queued, queued_traced
-from d4py.hosting.messages import (
-    DONE,
-    END,
-    FAILED,
-    FIRST_BACKEND_KIND,
-    ITEM,
-    ITEMS,
-    OUTPUT,
-    PROGRESS,
-    REPORT,
-    TRACED,
-    Batch,
-    Message,
-)
-from d4py.hosting.outbox import Outbox, approximate_size
-from d4py.hosting.repeats import ReceivedBuffers, SentBuffers
-from d4py.hosting.startup import (
-    Worker,
-    WorkerSettings,
-    keep_freed_memory,
-    portable_error,
-    start_worker,
-    worker_settings,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from d4py.backend import (
+        BatchOptions as BatchOptions,
+    )
+    from d4py.hosting.children import (
+        die_with_parent as die_with_parent,
+    )
+    from d4py.hosting.children import (
+        stop_processes as stop_processes,
+    )
+    from d4py.hosting.collector import (
+        OutputCollector as OutputCollector,
+    )
+    from d4py.hosting.collector import (
+        RunCollector as RunCollector,
+    )
+    from d4py.hosting.framing import (
+        buffer_sizes as buffer_sizes,
+    )
+    from d4py.hosting.framing import (
+        decode as decode,
+    )
+    from d4py.hosting.framing import (
+        encode as encode,
+    )
+    from d4py.hosting.host import (
+        HostTransport as HostTransport,
+    )
+    from d4py.hosting.host import (
+        ProcessHost as ProcessHost,
+    )
+    from d4py.hosting.host import (
+        queued as queued,
+    )
+    from d4py.hosting.host import (
+        queued_traced as queued_traced,
+    )
+    from d4py.hosting.messages import (
+        DONE as DONE,
+    )
+    from d4py.hosting.messages import (
+        END as END,
+    )
+    from d4py.hosting.messages import (
+        FAILED as FAILED,
+    )
+    from d4py.hosting.messages import (
+        FIRST_BACKEND_KIND as FIRST_BACKEND_KIND,
+    )
+    from d4py.hosting.messages import (
+        ITEM as ITEM,
+    )
+    from d4py.hosting.messages import (
+        ITEMS as ITEMS,
+    )
+    from d4py.hosting.messages import (
+        OUTPUT as OUTPUT,
+    )
+    from d4py.hosting.messages import (
+        PROGRESS as PROGRESS,
+    )
+    from d4py.hosting.messages import (
+        REPORT as REPORT,
+    )
+    from d4py.hosting.messages import (
+        TRACED as TRACED,
+    )
+    from d4py.hosting.messages import (
+        Batch as Batch,
+    )
+    from d4py.hosting.messages import (
+        Message as Message,
+    )
+    from d4py.hosting.outbox import (
+        Outbox as Outbox,
+    )
+    from d4py.hosting.outbox import (
+        approximate_size as approximate_size,
+    )
+    from d4py.hosting.repeats import (
+        ReceivedBuffers as ReceivedBuffers,
+    )
+    from d4py.hosting.repeats import (
+        SentBuffers as SentBuffers,
+    )
+    from d4py.hosting.startup import (
+        Worker as Worker,
+    )
+    from d4py.hosting.startup import (
+        WorkerSettings as WorkerSettings,
+    )
+    from d4py.hosting.startup import (
+        keep_freed_memory as keep_freed_memory,
+    )
+    from d4py.hosting.startup import (
+        portable_error as portable_error,
+    )
+    from d4py.hosting.startup import (
+        start_worker as start_worker,
+    )
+    from d4py.hosting.startup import (
+        worker_settings as worker_settings,
+    )
+
+_WHERE = {  # each name, and the module it comes from
+    "BatchOptions": "d4py.backend",
+    "die_with_parent": "d4py.hosting.children",
+    "stop_processes": "d4py.hosting.children",
+    "OutputCollector": "d4py.hosting.collector",
+    "RunCollector": "d4py.hosting.collector",
+    "buffer_sizes": "d4py.hosting.framing",
+    "decode": "d4py.hosting.framing",
+    "encode": "d4py.hosting.framing",
+    "HostTransport": "d4py.hosting.host",
+    "ProcessHost": "d4py.hosting.host",
+    "queued": "d4py.hosting.host",
+    "queued_traced": "d4py.hosting.host",
+    "Batch": "d4py.hosting.messages",
+    "DONE": "d4py.hosting.messages",
+    "END": "d4py.hosting.messages",
+    "FAILED": "d4py.hosting.messages",
+    "FIRST_BACKEND_KIND": "d4py.hosting.messages",
+    "ITEM": "d4py.hosting.messages",
+    "ITEMS": "d4py.hosting.messages",
+    "Message": "d4py.hosting.messages",
+    "OUTPUT": "d4py.hosting.messages",
+    "PROGRESS": "d4py.hosting.messages",
+    "REPORT": "d4py.hosting.messages",
+    "TRACED": "d4py.hosting.messages",
+    "Outbox": "d4py.hosting.outbox",
+    "approximate_size": "d4py.hosting.outbox",
+    "ReceivedBuffers": "d4py.hosting.repeats",
+    "SentBuffers": "d4py.hosting.repeats",
+    "Worker": "d4py.hosting.startup",
+    "WorkerSettings": "d4py.hosting.startup",
+    "keep_freed_memory": "d4py.hosting.startup",
+    "portable_error": "d4py.hosting.startup",
+    "start_worker": "d4py.hosting.startup",
+    "worker_settings": "d4py.hosting.startup",
+}
 
 __all__ = [
+    "Batch",
+    "BatchOptions",
     "DONE",
     "END",
     "FAILED",
     "FIRST_BACKEND_KIND",
+    "HostTransport",
     "ITEM",
     "ITEMS",
-    "OUTPUT",
-    "PROGRESS",
-    "REPORT",
-    "TRACED",
-    "Batch",
-    "BatchOptions",
-    "HostTransport",
     "Message",
+    "OUTPUT",
     "Outbox",
     "OutputCollector",
+    "PROGRESS",
     "ProcessHost",
+    "REPORT",
     "ReceivedBuffers",
     "RunCollector",
     "SentBuffers",
+    "TRACED",
     "Worker",
     "WorkerSettings",
     "approximate_size",
@@ -89,3 +207,12 @@ __all__ = [
     "stop_processes",
     "worker_settings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'd4py.hosting' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # found here from now on, without this function
+    return value
