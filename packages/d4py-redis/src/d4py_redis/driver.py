@@ -218,7 +218,7 @@ class _Driver:
         self.lost.add(number)
         self.store.leave(ordinal)
         for partition in self.job.pooled:
-            self.store.requeue(self.store.pool(partition), f"w{ordinal}")
+            self.store.requeue(self.store.pool(partition), self.store.consumer(ordinal))
         for partition, waiting in list(self.finishing.items()):
             if number in waiting:
                 self._copy_finished(number, partition)
@@ -232,8 +232,8 @@ class _Driver:
         self.remote_checked = now
         for number in [n for n in self.collector.pending if n >= self.pinned and n not in self.processes]:
             ordinal = number - self.pinned
-            idle = self.store.idle_ms(self.store.control(ordinal), f"w{ordinal}") > self.job.options.claim_ms
-            if idle and self._unheard(number):
+            silent = self.store.idle_ms(self.store.control(ordinal), self.store.consumer(ordinal))
+            if silent > self.job.options.claim_ms and self._unheard(number):
                 self._lost_pool_worker(number)
 
     def _unheard(self, number: int) -> bool:
