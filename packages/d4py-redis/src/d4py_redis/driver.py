@@ -198,11 +198,7 @@ class _Driver:
 
     def _check_processes(self) -> None:
         for number, process in list(self.processes.items()):
-            if process.is_alive() or number not in self.collector.pending:
-                continue
-            while number in self.collector.pending and self._listen(None):
-                pass  # its last message may be there still, behind others: read all there is (no blocking)
-            if number not in self.collector.pending:
+            if process.is_alive() or not self._unheard(number):
                 continue
             if number < self.pinned:
                 raise RunFailed(f"{self._describe(number, process)} died: {_exit_reason(process)}")
@@ -222,7 +218,7 @@ class _Driver:
         self.lost.add(number)
         self.store.leave(ordinal)
         for partition in self.job.pooled:
-            self.store.requeue(self.store.pool(partition), f"w{ordinal}")
+            self.store.requeue(self.store.pool(partition), self.store.consumer(ordinal))
         for partition, waiting in list(self.finishing.items()):
             if number in waiting:
                 self._copy_finished(number, partition)
@@ -236,8 +232,19 @@ class _Driver:
         self.remote_checked = now
         for number in [n for n in self.collector.pending if n >= self.pinned and n not in self.processes]:
             ordinal = number - self.pinned
-            if self.store.idle_ms(self.store.control(ordinal), f"w{ordinal}") > self.job.options.claim_ms:
+            silent = self.store.idle_ms(self.store.control(ordinal), self.store.consumer(ordinal))
+            if silent > self.job.options.claim_ms and self._unheard(number):
                 self._lost_pool_worker(number)
+
+    def _unheard(self, number: int) -> bool:
+        """Whether worker ``number`` has not said it is done, once every message in the stream is read (no blocking).
+
+        Its last word may wait behind many others (the driver reads 16 at a time): a worker judged before it is
+        read is taken for lost, and the run can end with what it committed unread.
+        """
+        while number in self.collector.pending and self._listen(None):
+            pass
+        return number in self.collector.pending
 
     def _resize(self) -> None:
         """Start a pool worker while entries wait, up to the limit (always one while pools run); retire idle ones.

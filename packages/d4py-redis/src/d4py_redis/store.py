@@ -28,6 +28,7 @@ from d4py_redis.sealing import open_blob, seal
 __all__ = ["GROUP", "Entries", "Output", "RunStore"]
 
 GROUP = "d4py"
+_CONSUMER = "w"  # a pool worker's name in the consumer groups: this, then its ordinal
 Output = tuple[bytes, bytes, bytes, bytes]  # stream, counter ('' for none), blob, signature
 Entries = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]  # per stream, its (entry id, fields)
 
@@ -96,13 +97,15 @@ local workers = redis.call('SMEMBERS', KEYS[2])
 for _, worker in ipairs(workers) do redis.call('XADD', ARGV[2] .. worker, '*', 'finish', ARGV[1]) end
 return workers
 """
-# KEYS: finished set, pool workers set, next ordinal, driver stream; ARGV: pools, the ordinal the driver chose (or '').
-# A worker joins unless every pool is done; its control stream and group are made here.
+# KEYS: finished set, pool workers set, next ordinal, driver stream; ARGV: pools, the ordinal the driver chose (or ''),
+# control stream prefix, consumer name prefix. A worker joins unless every pool is done; its control stream, group and
+# consumer are made here, so that its silence counts from now (a worker gone before its first read is seen to be).
 _JOIN = """
 if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[1]) then return {-1, {}} end
 local ordinal = ARGV[2]
 if ordinal == '' then ordinal = redis.call('INCR', KEYS[3]) - 1 end
 redis.call('XGROUP', 'CREATE', ARGV[3] .. ordinal, 'd4py', '0', 'MKSTREAM')
+redis.call('XGROUP', 'CREATECONSUMER', ARGV[3] .. ordinal, 'd4py', ARGV[4] .. ordinal)
 redis.call('SADD', KEYS[2], ordinal)
 redis.call('XADD', KEYS[4], '*', 'join', ordinal)
 return {ordinal, redis.call('SMEMBERS', KEYS[1])}
@@ -139,6 +142,10 @@ class RunStore:
 
     def control(self, ordinal: int) -> bytes:
         return self.name(f"ctl:{ordinal}")
+
+    def consumer(self, ordinal: int) -> str:
+        """The name pool worker ``ordinal`` reads and commits under."""
+        return f"{_CONSUMER}{ordinal}"
 
     def output(self, stream: bytes, batch: Batch, sent: SentBuffers | None = None, counter: str = "") -> Output:
         """``batch`` framed and signed for ``stream``; ``counter`` counts it in a pool."""
@@ -201,7 +208,7 @@ class RunStore:
         return int(self._requeue(keys=[stream], args=[GROUP, consumer]))
 
     def idle_ms(self, stream: bytes, consumer: str) -> int:
-        """How long ``consumer`` has not read ``stream`` (0 if it never has)."""
+        """How long ``consumer`` has not read ``stream`` (since it joined, if it never has; 0 if it is unknown)."""
         for found in self.client.xinfo_consumers(stream, GROUP):
             if found["name"] in (consumer, consumer.encode()):
                 return int(found["idle"])
@@ -235,7 +242,7 @@ class RunStore:
     def join(self, pools: int, ordinal: int | None = None) -> tuple[int, set[int]] | None:
         """Join the run as a pool worker: its ordinal and the pools already done, or None if all are."""
         keys = [self.name("finished"), self.name("pool_workers"), self.name("next"), self.driver]
-        args = [pools, "" if ordinal is None else ordinal, self.prefix + "ctl:"]
+        args = [pools, "" if ordinal is None else ordinal, self.prefix + "ctl:", _CONSUMER]
         ordinal, finished = self._join(keys=keys, args=args)
         return None if int(ordinal) < 0 else (int(ordinal), {int(p) for p in finished})
 

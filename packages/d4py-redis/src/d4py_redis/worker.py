@@ -145,7 +145,7 @@ class _Pooled:
         if joined is None:
             return  # every pool of the run is done: nothing to join
         self.ordinal, finished = joined
-        self.number, self.consumer = len(self.job.layout) + self.ordinal, f"w{self.ordinal}"
+        self.number, self.consumer = len(self.job.layout) + self.ordinal, store.consumer(self.ordinal)
         self.active = {store.pool(p): p for p in self.job.pooled if p not in finished}
         self.downstream = _inboxes_after_pools(worker.plan, self.job, store)  # by pool stream
         try:
