@@ -33,6 +33,7 @@ def test_redis_is_listed_with_its_options() -> None:
         ("block_ms=0", "-o block_ms=0: use 1 or more"),
         ("ca_file=ca.pem", "-o ca_file=ca.pem: give a rediss:// (TLS) URL with it"),
         ("inbox_entries=0", "-o inbox_entries=0: use 1 or more"),
+        ("claim_ms=500", "-o claim_ms=500: use more than block_ms (1000)"),
     ],
 )
 def test_a_bad_option_is_a_usage_error_naming_it(tmp_path: Path, option: str, said: str) -> None:

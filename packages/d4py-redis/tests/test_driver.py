@@ -55,7 +55,7 @@ def run(server_url: str) -> Iterator[Run]:
     plan = build_plan(graph)
     hooks = RunHooks(make_plugin_manager(autoload=False))
     # An entry for each output and count; a worker the driver did not start is judged by its silence of claim_ms.
-    options = RedisOptions(url=server_url, pool_workers=1, batch_items=1, claim_ms=1)
+    options = RedisOptions(url=server_url, pool_workers=1, batch_items=1, claim_ms=2, block_ms=1)
     job = plan_job(plan, options, worker_settings(plan, hooks))
     (pool,) = job.pooled
     (edge,) = plan.edges

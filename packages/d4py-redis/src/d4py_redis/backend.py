@@ -52,6 +52,8 @@ class RedisOptions(BatchOptions):
                 raise ValueError(f"-o {flag}={getattr(self, flag)}: use 1 or more")
         if self.block_ms > MAX_BLOCK_MS:
             raise ValueError(f"-o block_ms={self.block_ms}: use at most {MAX_BLOCK_MS}")
+        if self.claim_ms <= self.block_ms:  # a worker waiting in one read would look silent, and be taken for gone
+            raise ValueError(f"-o claim_ms={self.claim_ms}: use more than block_ms ({self.block_ms})")
         if self.join_file is not None and self.url is None:
             raise ValueError(
                 f"-o join_file={self.join_file}: give -o url=... too; the private server listens on a unix socket "
