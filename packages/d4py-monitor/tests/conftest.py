@@ -216,7 +216,7 @@ def given(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def sampled(tmp_path_factory: pytest.TempPathFactory):
-    """words_given.py with half of its chains traced: the second and third lines' are kept."""
+    """words_given.py with half of its chains traced (which ones, the ids decide: the same on every backend)."""
     from prov_fixtures import traced_run
 
     return traced_run("words_given.py", tmp_path_factory, "0.5")

@@ -114,7 +114,7 @@ def test_a_sampled_run_derives_each_kept_count_from_the_kept_lines_only(sampled,
     run, lineage = sampled
     assert lineage.level == "sampled"
     kept = [ast.literal_eval(r.value)["input"] for r in lineage.items.values() if r.port == ""]
-    assert kept == LINES[1:]
+    assert 0 < len(kept) < len(LINES) and set(kept) < set(LINES)  # some of the lines' chains, not all
     write_prov(run, lineage, tmp_path / "run.json", "prov-json")
     document = ProvDocument.deserialize(tmp_path / "run.json", format="json")
     assert document == prov_document(run, lineage)

@@ -34,8 +34,6 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
-from d4py.groupings import stable_digest
-
 if TYPE_CHECKING:
     from d4py.plan import Plan
 
@@ -200,34 +198,33 @@ class Lineage:
 
     def stamping(self, port: str, send: Callable[[Any, int], None]) -> Callable[[Any], None]:
         """A function that gives each item written to ``port`` its id (as :meth:`next_id`) and passes both to
-        ``send``; where every chain is kept, an item written from one input or from nothing in one call."""
+        ``send``; an item written from one input or from nothing, in one call (the hot path of a traced run)."""
         next_id, written = self.next_id, self.written
-        if self.fraction < 1.0 or written is None:
+        if written is None:
 
             def stamped(item: Any) -> None:
                 send(item, next_id(port, item))
 
             return stamped
-        ids = self._ids
-        add_id, add_port, add_parent, add_item = (
-            written.ids.append,
-            written.ports.append,
-            written.parents.append,
-            written.items.append,
-        )
+        ids, every, threshold = self._ids, self.fraction >= 1.0, _root_threshold(self.fraction)
+        add_id, add_parent = written.ids.append, written.parents.append
+        add_port, add_item = written.ports.append, written.items.append
 
-        def stamped_and_kept(item: Any) -> None:
-            if self.named is None and not self.postprocessing:  # derived from the input being handled, if any
-                item_id = next(ids)
+        def stamped_and_recorded(item: Any) -> None:
+            if self.named is not None or self.postprocessing:  # parents named, or all that was read
+                send(item, next_id(port, item))
+                return
+            parent, item_id = self.parent, next(ids)
+            if not every:  # kept with its parent, or (a root) by its id
+                item_id |= parent & 1 if parent else _kept_root(item_id, threshold)
+            if item_id & 1:
                 add_id(item_id)
                 add_port(port)
-                add_parent(self.parent)
+                add_parent(parent)
                 add_item(item)
-            else:
-                item_id = next_id(port, item)
             send(item, item_id)
 
-        return stamped_and_kept
+        return stamped_and_recorded
 
     def note(self, key: Hashable) -> None:
         """The input being handled counts toward ``key`` (``GenericPE.note_input``)."""
@@ -254,7 +251,23 @@ class Lineage:
             return unkept | 1
         if parents:
             return unkept | any(parent & 1 for parent in parents)
-        return unkept | (stable_digest(unkept) % 1_000_000 < self.fraction * 1_000_000)
+        return unkept | _kept_root(unkept, _root_threshold(self.fraction))
+
+
+_MIX = 0x9E3779B97F4A7C15  # 2**64 / the golden ratio: multiplying by it spreads consecutive ids over 64 bits
+_MASK = (1 << 64) - 1
+
+
+def _root_threshold(fraction: float) -> int:
+    return int(fraction * (1 << 24))
+
+
+def _kept_root(unkept: int, threshold: int) -> int:
+    """1 if the chain rooted at id ``unkept`` is kept (the top 24 bits of its mixed id under ``threshold``), else 0.
+
+    Plain integer arithmetic: the same in every interpreter, so every backend keeps the same chains.
+    """
+    return int((((unkept * _MIX) & _MASK) >> 40) < threshold)
 
 
 def roots(
