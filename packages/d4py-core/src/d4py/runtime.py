@@ -187,10 +187,6 @@ class Instance:
         """In a traced run, the function that hands one item arriving on ``port`` to the PE, with its id."""
         lineage = self.lineage
         assert lineage is not None, "traced_receiver() in a run that is not traced"
-        if self._direct:
-            reads = Tally()
-            self._received.append((port, reads))
-            return tallied(self._direct_traced_receiver(reads, lineage), reads)
         receive, note_read = self.receiver(port), lineage.reads.append
 
         def traced(item: Any, item_id: int) -> None:
@@ -221,31 +217,6 @@ class Instance:
                 raise fail("process", {port: item}, error) from error
             if result is not None and emit is not None:
                 emit(result)
-
-        return receive
-
-    def _direct_traced_receiver(self, tally: Tally, lineage: Lineage) -> TracedSend:
-        # The direct path of a traced run: the item's id read in the same call (the hot path of a traced pipeline).
-        function, port, fail = self.pe._process, self.pe.INPUT_NAME, self._failure  # type: ignore[attr-defined]
-        emit = self.pe._emitters[self.pe.OUTPUT_NAME] if isinstance(self.pe, IterativePE) else None
-        note_read = lineage.reads.append
-
-        def receive(item: Any, item_id: int) -> None:
-            tally.items += 1
-            parent, named, out = lineage.parent, lineage.named, lineage.out  # restored after, as in traced_receiver
-            note_read(item_id)
-            lineage.parent, lineage.named = item_id, None
-            try:
-                try:
-                    result = function(item)
-                except D4pyError:
-                    raise
-                except Exception as error:
-                    raise fail("process", {port: item}, error) from error
-                if result is not None and emit is not None:
-                    emit(result)
-            finally:
-                lineage.parent, lineage.named, lineage.out = parent, named, out
 
         return receive
 
