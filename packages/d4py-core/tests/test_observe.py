@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
+from typing import ClassVar
+
+import pytest
 
 import d4py.observe
 from d4py import WorkflowGraph, build_plan, run
@@ -147,3 +152,68 @@ def test_a_run_that_fails_in_postprocess_still_gives_every_observer_its_last_bat
         raise AssertionError("the run did not fail")
     reads = {report.pe_id: dict(report.reads) for report in watch.reports}
     assert reads == {source.id: {"": 1}, total.id: {"input": 5}}  # the writer's report too, whose end it was
+
+
+def _sigprof() -> None:
+    signal.raise_signal(signal.SIGPROF)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGPROF timer on this platform")
+def test_on_the_main_thread_the_timer_signal_looks_and_sigprof_is_given_back(monkeypatch):
+    sampler = Sampler(seconds=3600)  # neither the timer nor the thread fires by itself: the test raises SIGPROF
+    inner, outer = _Looking(), _Looking()
+    outer.inner = inner
+    inner_activity, outer_activity = Activity(), Activity()
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", _Ticks())
+    sampler.watch(inner, inner_activity)
+    sampler.watch(outer, outer_activity)
+    assert signal.getsignal(signal.SIGPROF) == sampler._tick and signal.getitimer(signal.ITIMER_PROF)[1] == 3600
+    try:
+        outer._process(_sigprof, sampler.sending(lambda look: look()))
+        with sampler._lock:  # held below the handler (a drain): that look is skipped, not waited for
+            _sigprof()
+        _sigprof()  # outside any PE: the skipped look's second and this one's are nobody's
+    finally:
+        sampler.forget(inner, inner_activity)
+        sampler.forget(outer, outer_activity)
+    assert (inner_activity.busy, inner_activity.blocked) == (1.0, 0.0)
+    assert (outer_activity.busy, outer_activity.blocked) == (1.0, 1.0)
+    assert signal.getsignal(signal.SIGPROF) == signal.SIG_DFL and signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+class _SeesSigprof(Add):
+    """Adds, noting SIGPROF's handler as each item passes."""
+
+    handlers: ClassVar[list[object]] = []
+
+    def _process(self, data: int) -> int:
+        self.handlers.append(signal.getsignal(signal.SIGPROF))
+        return super()._process(data)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGPROF timer on this platform")
+def test_a_sigprof_someone_else_set_is_left_alone_while_observed_instances_run():
+    def profiler(signum: int, frame: object) -> None:
+        pass
+
+    graph, sees = WorkflowGraph(), _SeesSigprof(1)
+    graph.connect(Numbers(5), "output", sees, "input")
+    previous = signal.signal(signal.SIGPROF, profiler)
+    try:
+        watch = InstanceWatch()
+        run(graph, plugins=[watch])
+        assert signal.getsignal(signal.SIGPROF) is profiler
+    finally:
+        signal.signal(signal.SIGPROF, previous)
+    assert watch.totals("reads")[sees.id] == 5 and _SeesSigprof.handlers == [profiler] * 5
+
+
+def test_instances_on_another_thread_leave_sigprof_alone():
+    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
+    watching = threading.Thread(target=sampler.watch, args=(pe, activity))
+    watching.start()
+    watching.join()
+    try:
+        assert not sampler._ticking and signal.getsignal(signal.SIGPROF) == signal.SIG_DFL
+    finally:
+        sampler.stop()

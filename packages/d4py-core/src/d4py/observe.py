@@ -17,6 +17,7 @@ that asks for the items written (lineage) adds work per item.
 from __future__ import annotations
 
 import inspect
+import signal
 import sys
 import threading
 import time
@@ -188,17 +189,25 @@ class Sampler:
 
     Each look finds the innermost frame of a watched PE's own method
     (``process``, ``_process``, ``preprocess``, ``postprocess`` and their
-    underscored forms, wherever the class defines them) and charges the time
-    since the previous look to that instance: as ``blocked`` while a send
-    wrapped by :meth:`sending` waits, as ``busy`` otherwise. Fused PEs call
-    each other directly, so the innermost one is the one running. A look
-    costs a few microseconds on another thread, whatever the item rate: this
-    is what lets observation stay on (every 5 ms, looks cost xcorr on multi 7%
-    of its run; every 20 ms, about 2%). The time is statistical, exact over
-    many looks; a run shorter than a few looks may show none.
+    underscored forms, wherever the class defines them) and charges the wall
+    time since the previous look to that instance: as ``blocked`` while a
+    send wrapped by :meth:`sending` waits, as ``busy`` otherwise. Fused PEs
+    call each other directly, so the innermost one is the one running.
+
+    On the main thread, looks are made there, by a timer signal (SIGPROF,
+    every ``seconds`` of the process's CPU time), when no one else uses it:
+    a look from another thread must take the interpreter lock from the
+    instances, and on a busy 2-core machine each such handover cost the run
+    about a millisecond (5% of word count's run at one look every 20 ms). A
+    sampler thread looks instead while the timer is silent (the instances
+    wait on I/O, or a send, without using the CPU), and is the only looker
+    elsewhere (instances on another thread, no SIGPROF, a profiler owning
+    it). The time is statistical, exact over many looks; a run shorter than
+    a few looks may show none.
     """
 
     _METHODS = ("process", "_process", "preprocess", "_preprocess", "postprocess", "_postprocess")
+    _STAND_BACK = 25  # while the timer looks, the thread checks it is still ticking every so many intervals
 
     def __init__(self, seconds: float = SAMPLE_SECONDS) -> None:
         self.seconds = seconds
@@ -214,6 +223,9 @@ class Sampler:
         self._target = 0  # the thread that runs the instances
         self._last = 0.0  # when the last look was
         self._stop = threading.Event()
+        self._ticking = False  # the timer signal looks
+        self._ticked = False  # it has looked since the thread last checked
+        self._previous_handler: Any = None  # SIGPROF's handler before this sampler took it
 
     def know(self, pe: Any) -> None:
         """Note ``pe``, watched or not: time in its methods is its own, never its caller's."""
@@ -235,6 +247,7 @@ class Sampler:
             self._times[id(activity)] = [0.0, 0.0]
         if self._thread is None:
             self._target, self._last = threading.get_ident(), time.perf_counter()
+            self._ticking = self._take_timer()
             self._thread = threading.Thread(target=self._sample, name="d4py-sampler", daemon=True)
             self._thread.start()
 
@@ -257,12 +270,15 @@ class Sampler:
         with self._lock:
             self._watched.pop(id(pe), None)
             self._times.pop(id(activity), None)
-            if not self._watched:
-                self._stop.set()
+            last = not self._watched
+        if last:
+            self._stop.set()
+            self._release_timer()
 
     def stop(self) -> None:
         """End sampling now (a run that failed leaves instances unfinished)."""
         self._stop.set()
+        self._release_timer()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
 
@@ -281,23 +297,66 @@ class Sampler:
     def look(self) -> bool:
         """Charge the time since the last look to the instance running now; False once its thread has gone."""
         frame = sys._current_frames().get(self._target)
-        now = time.perf_counter()
-        elapsed, self._last = now - self._last, now
         if frame is None:
             return False
-        blocked = self.sends > 0
         with self._lock:
-            times = self._owner(frame)
-            if times is not None:
-                times[1 if blocked else 0] += elapsed
+            self._charge(frame)
         return True
 
+    def _take_timer(self) -> bool:
+        """Look by SIGPROF on this thread from now on, if it is the main thread and no one else has the signal."""
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return False
+        handler = signal.getsignal(signal.SIGPROF)
+        stale = isinstance(getattr(handler, "__self__", None), Sampler)  # a finished sampler's (a forked parent's)
+        free = stale or handler in (signal.SIG_DFL, signal.SIG_IGN, None)
+        if not free or any(signal.getitimer(signal.ITIMER_PROF)):
+            return False
+        self._previous_handler = signal.SIG_DFL if stale else handler
+        signal.signal(signal.SIGPROF, self._tick)
+        signal.setitimer(signal.ITIMER_PROF, self.seconds, self.seconds)
+        return True
+
+    def _release_timer(self) -> None:
+        """Stop the timer and give SIGPROF back (its handler only from the main thread, which took it)."""
+        if not self._ticking:
+            return
+        self._ticking = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGPROF, self._previous_handler)
+
+    def _tick(self, signum: int, frame: Any) -> None:
+        # Runs on the main thread between two bytecodes: the lock may be held below it (a drain), so never wait
+        # for it; a look skipped is charged by the next.
+        if self._ticking and self._lock.acquire(blocking=False):
+            try:
+                self._charge(frame)
+                self._ticked = True
+            finally:
+                self._lock.release()
+
+    def _charge(self, frame: Any) -> None:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        times = self._owner(frame)
+        if times is not None:
+            times[1 if self.sends > 0 else 0] += elapsed
+        self._looks += 1
+        if self._looks % KEY_WINDOW_LOOKS == 0:
+            for window in self._windows:
+                window.reopen()
+
     def _sample(self) -> None:
-        while not self._stop.wait(self.seconds) and self.look():
-            self._looks += 1
-            if self._looks % KEY_WINDOW_LOOKS == 0:
-                for window in self._windows:
-                    window.reopen()
+        interval = self.seconds
+        while not self._stop.wait(interval):
+            if self._ticking and self._ticked:  # the timer looks: waking this thread would only cost the instances
+                self._ticked = False
+                interval = self.seconds * self._STAND_BACK
+            elif self.look():
+                interval = self.seconds
+            else:
+                return
 
     def _owner(self, frame: Any) -> list[float] | None:
         codes, watched = self._codes, self._watched
