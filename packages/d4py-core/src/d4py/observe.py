@@ -198,9 +198,10 @@ class Sampler:
     every ``seconds`` of the process's CPU time), when no one else uses it:
     a look from another thread must take the interpreter lock from the
     instances, and on a busy 2-core machine each such handover cost the run
-    about a millisecond (5% of word count's run at one look every 20 ms). A
-    sampler thread looks instead while the timer is silent (the instances
-    wait on I/O, or a send, without using the CPU), and is the only looker
+    about a millisecond (5% of word count's run at one look every 20 ms).
+    A sampler thread looks while the timer is silent (the instances wait on
+    I/O, or a send, without using the CPU): it checks every ``seconds``
+    times ``_STAND_BACK`` that the timer still ticks, and is the only looker
     elsewhere (instances on another thread, no SIGPROF, a profiler owning
     it). The time is statistical, exact over many looks; a run shorter than
     a few looks may show none.
@@ -208,6 +209,7 @@ class Sampler:
 
     _METHODS = ("process", "_process", "preprocess", "_preprocess", "postprocess", "_postprocess")
     _STAND_BACK = 25  # while the timer looks, the thread checks it is still ticking every so many intervals
+    _FIRST = 5  # with the timer, the thread's first check is so many intervals on
 
     def __init__(self, seconds: float = SAMPLE_SECONDS) -> None:
         self.seconds = seconds
@@ -348,7 +350,7 @@ class Sampler:
                 window.reopen()
 
     def _sample(self) -> None:
-        interval = self.seconds
+        interval = self.seconds * (self._FIRST if self._ticking else 1)
         while not self._stop.wait(interval):
             if self._ticking and self._ticked:  # the timer looks: waking this thread would only cost the instances
                 self._ticked = False

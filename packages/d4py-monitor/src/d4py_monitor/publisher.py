@@ -62,10 +62,12 @@ class Publisher:
         self.thread.start()
 
     def changed(self) -> None:
-        """Say the run's record has changed; the thread saves it when its interval allows."""
-        with self.condition:
-            self.pending = True
-            self.condition.notify()
+        """Say the run's record has changed; the thread saves it when its interval allows.
+
+        The thread is not woken: it looks when its interval is up (waking it would take the interpreter lock
+        from the run's own thread, once per report).
+        """
+        self.pending = True
 
     def finish(self, run: RunRecord) -> None:
         """Save ``run``, the final record, and stop; locally if the thread has not within ``FINISH_SECONDS``."""
@@ -94,7 +96,8 @@ class Publisher:
             with self.condition:
                 # A change, once the interval since the last save has passed; the final record waits for neither.
                 while self.final is None and (not self.pending or time.monotonic() < saved_at + interval):
-                    self.condition.wait(saved_at + interval - time.monotonic() if self.pending else None)
+                    remaining = saved_at + interval - time.monotonic()
+                    self.condition.wait(remaining if remaining > 0 else LIVE_SECONDS)
                 final, self.pending = self.final, False
             started = time.monotonic()
             try:
