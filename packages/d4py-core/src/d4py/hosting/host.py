@@ -15,6 +15,7 @@ because its PE objects become the running instances.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import Any
@@ -24,7 +25,7 @@ from d4py.hosting.outbox import Outbox
 from d4py.observe import Sampler, Tally, tallied
 from d4py.plan import Edge, Plan, Slot
 from d4py.runhooks import RunHooks
-from d4py.runtime import Instance, InstanceInfo, Send, TracedSend
+from d4py.runtime import Instance, InstanceInfo, Send, TracedSend, instantiate
 
 __all__ = ["HostTransport", "ProcessHost", "queued", "queued_traced"]
 
@@ -123,12 +124,17 @@ class ProcessHost:
         self.plan, self.slots, self.transport, self.worker = plan, slots, transport, worker
         self.order: list[Instance] = []
         sampler = self.sampler = Sampler()
+        # This process's copy of the plan holds one object per PE: where a layout packs several instances of a
+        # PE here, the others get copies of their own (made before any is wired), or they would share state.
+        hosted = Counter(pe_id for partition, _ in slots for pe_id in plan.partitions[partition])
+        copies = {pe_id: instantiate(plan.nodes[pe_id].pe, count - 1) for pe_id, count in hosted.items() if count > 1}
         for partition, index in slots:
             for pe_id in plan.partitions[partition]:
                 node = plan.nodes[pe_id]
+                pe = copies[pe_id].pop() if copies.get(pe_id) else node.pe
                 info = InstanceInfo(pe_id, index, node.instances)
-                wrappers, observers = hooks.wrappers(node.pe, info), hooks.observers(node.pe, info)
-                instance = Instance(plan, pe_id, index, node.pe, transport, wrappers, observers, sampler)
+                wrappers, observers = hooks.wrappers(pe, info), hooks.observers(pe, info)
+                instance = Instance(plan, pe_id, index, pe, transport, wrappers, observers, sampler)
                 transport.instances[(pe_id, index)] = instance
                 self.order.append(instance)
         self.observed = [instance for instance in self.order if instance.observers]

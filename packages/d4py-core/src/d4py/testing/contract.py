@@ -286,6 +286,14 @@ class BackendContract:
         assert {total for _, total, _ in rows} == {count}
         assert sum(seen for _, _, seen in rows) == 40
 
+    def test_instances_that_share_a_process_keep_their_own_index(self) -> None:
+        # Three root instances under a budget of two processes: a layout packs two of them into one.
+        graph = WorkflowGraph()
+        source, tap = p.Indexed(4, numprocesses=3), p.Pass()
+        graph.connect(source, "output", tap, "input")
+        result = self.run(graph, 3, processes=2)
+        assert_same_items(result.output(tap.id), [(index, i) for index in range(3) for i in range(4)])
+
     def _instances_of(self, graph: WorkflowGraph, pe: Any) -> int:
         return build_plan(graph, processes=self.processes).nodes[pe.id].instances
 

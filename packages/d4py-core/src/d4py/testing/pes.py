@@ -24,6 +24,18 @@ class Numbers(ProducerPE):
             self.write("output", i)
 
 
+class Indexed(ProducerPE):
+    """Write ``(instance_index, i)`` for ``i`` in ``0 .. count-1`` on each call."""
+
+    def __init__(self, count: int, numprocesses: int = 1) -> None:
+        super().__init__()
+        self.count, self.numprocesses = count, numprocesses
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        for i in range(self.count):
+            self.write("output", (self.instance_index, i))
+
+
 class Words(ProducerPE):
     """Write each of ``words`` on each call."""
 
