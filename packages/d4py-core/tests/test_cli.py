@@ -153,6 +153,13 @@ def test_check_with_n_prints_which_instances_share_each_process(cli):
     assert len(hosted) == 2 and sum(line.count("[") for line in hosted) == 5  # every instance, once
 
 
+def test_check_without_n_prints_the_layout_too(cli):
+    done = cli("check", "wordfreq.py")
+    assert done.returncode == 0, done.stderr
+    assert "layout without -n: PEs run in 5 processes" in done.stdout  # five PEs of one instance, none parallel
+    assert sum(line.startswith("  process ") for line in done.stdout.splitlines()) == 5
+
+
 def test_help_shows_json_brackets_and_names_values_as_users_type_them(cli):
     done = cli("run", "--help")
     assert done.returncode == 0

@@ -129,6 +129,33 @@ def test_without_a_budget_or_within_it_each_slot_has_a_process():
     assert [len(slots) for slots in build_plan(graph, processes=12).layout] == [1] * 7
 
 
+def _pairs_design():
+    """Stations -> Prepare x2 -> Pairs -> Correlate x2 -> Keep, with a one-instance chain after Keep."""
+    stations, prepare, pairs, correlate = Numbers(8), Add(1), Pass(), Add(2)
+    keep, report, file = Summary(grouping="global"), Summary(grouping="global"), Summary(grouping="global")
+    prepare.numprocesses = correlate.numprocesses = 2
+    graph = WorkflowGraph()
+    for a, b in itertools.pairwise([stations, prepare, pairs, correlate, keep, report, file]):
+        graph.connect(a, "output", b, "input")
+    return graph, [stations, prepare, pairs, correlate, keep, report, file]
+
+
+def test_without_a_budget_a_one_instance_pe_shares_the_process_of_a_parallel_neighbour():
+    graph, pes = _pairs_design()
+    plan = build_plan(graph, fuse=False)
+    names = [[plan.partitions[partition][0] + str(index) for partition, index in run] for run in plan.layout]
+    stations, prepare, pairs, correlate, keep, report, file = (pe.id for pe in pes)
+    assert names == [
+        [stations + "0", prepare + "0"],  # joins the first instance of the PE it feeds
+        [prepare + "1"],
+        [pairs + "0", correlate + "0"],  # the PE it feeds rather than the one feeding it
+        [correlate + "1", keep + "0"],  # the last instance of the PE feeding it
+        [report + "0"],  # a chain of one-instance PEs keeps a process each
+        [file + "0"],
+    ]
+    assert [slot for run in plan.layout for slot in run] == plan.slots()  # runs of slots in flow order
+
+
 def test_partition_links_and_cycles():
     source, a, b = Numbers(1), Pass(), Pass()
     graph = _chain(source, a, b)

@@ -77,7 +77,11 @@ class Plan:
             out[(edge.source, edge.output)].append(edge)
             inc[edge.target].append(edge)
         self.outgoing, self.incoming = dict(out), dict(inc)
-        self.layout = lay_out(self.slots(), self.processes)
+        if self.processes is None:
+            instances = {number: self.nodes[pes[0]].instances for number, pes in enumerate(self.partitions)}
+            self.layout = lay_out_beside(self.slots(), self.partition_links(), instances)
+        else:
+            self.layout = lay_out(self.slots(), self.processes)
 
     @property
     def roots(self) -> list[str]:
@@ -223,6 +227,42 @@ def lay_out(slots: list[Slot], processes: int | None) -> list[list[Slot]]:
         layout.append(slots[start:end])
         start = end
     return layout
+
+
+def lay_out_beside(slots: list[Slot], links: set[tuple[int, int]], instances: dict[int, int]) -> list[list[Slot]]:
+    """One process per slot (in flow order), except that a partition of one instance shares a parallel neighbour's.
+
+    A partition with one instance joins the first instance of a parallel
+    partition it feeds, when that one comes next (what it writes there is
+    handed over in the process), else the last instance of a parallel
+    partition that feeds it, when that one came just before. Every process is
+    still a run of consecutive slots, so items flow from a process to itself
+    or to a later one only; instance counts stay the plan's, so results
+    cannot change. A chain of one-instance partitions keeps a process each.
+    """
+    joins_next, joins_previous = set(), set()
+    for number, (partition, _) in enumerate(slots):
+        if instances[partition] != 1:
+            continue
+        after = slots[number + 1] if number + 1 < len(slots) else None
+        before = slots[number - 1] if number else None
+        if after and _parallel(after, instances, first=True) and (partition, after[0]) in links:
+            joins_next.add(number)
+        elif before and _parallel(before, instances, first=False) and (before[0], partition) in links:
+            joins_previous.add(number)
+    layout: list[list[Slot]] = []
+    for number, slot in enumerate(slots):
+        if layout and (number in joins_previous or number - 1 in joins_next):
+            layout[-1].append(slot)
+        else:
+            layout.append([slot])
+    return layout
+
+
+def _parallel(slot: Slot, instances: dict[int, int], first: bool) -> bool:
+    """Whether ``slot`` is the first (else the last) instance of a partition with several."""
+    partition, index = slot
+    return instances[partition] > 1 and index == (0 if first else instances[partition] - 1)
 
 
 def _index_pes(pes: list[GenericPE]) -> dict[str, GenericPE]:

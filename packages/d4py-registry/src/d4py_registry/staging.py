@@ -56,8 +56,10 @@ def run_stage(plan: Plan, partition: int, shard: int, sources: Sequence[Path], f
     try:
         boxes = {q: Outbox(_writer(files[q]), BatchOptions()) for q in downstream}
         to_driver = Outbox(_writer(outputs), BatchOptions())
-        # One outbox per downstream partition, whichever of its instances a message is for.
-        transport = HostTransport(plan, lambda process: boxes[plan.layout[process][0][0]], to_driver)
+        # One outbox per downstream partition, whichever of its instances a message is for: each instance is
+        # a stage of its own here, whatever processes a run would share out.
+        layout = [[slot] for slot in plan.slots()]
+        transport = HostTransport(plan, lambda process: boxes[layout[process][0][0]], to_driver, layout)
         host = ProcessHost(plan, [(partition, shard)], transport, RunHooks(get_plugin_manager()))
         host.start()
         host.run_roots()

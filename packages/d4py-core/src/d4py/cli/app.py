@@ -198,13 +198,11 @@ def _check(args: argparse.Namespace) -> None:
         _count(fused, "fused partition"),
     ]
     print(f"ok: {', '.join(counts)}; declared types agree")
-    if args.processes is not None:
-        print(f"layout under -n {args.processes}: PEs run in {_count(len(plan.layout), 'process')}")
-        for number, slots in enumerate(plan.layout):
-            hosted = ", ".join(
-                f"{pe_id}[{index}]" for partition, index in slots for pe_id in plan.partitions[partition]
-            )
-            print(f"  process {number}: {hosted}")
+    budget = "without -n" if args.processes is None else f"under -n {args.processes}"
+    print(f"layout {budget}: PEs run in {_count(len(plan.layout), 'process')}")
+    for number, slots in enumerate(plan.layout):
+        hosted = ", ".join(f"{pe_id}[{index}]" for partition, index in slots for pe_id in plan.partitions[partition])
+        print(f"  process {number}: {hosted}")
 
 
 def _count(number: int, noun: str) -> str:
