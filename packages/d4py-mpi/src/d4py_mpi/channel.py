@@ -10,7 +10,7 @@ Sends are synchronous-mode (``Issend``): one completes only once the receiver
 has started to take it. Each sender keeps at most ``in_flight`` batches per
 destination not yet taken, so a slow rank slows the ranks that feed it and
 memory stays flat. Waiting never blocks inside MPI, which would spin a core:
-it polls with a growing pause, so more ranks than cores run well.
+it polls with a growing pause (:class:`Pause`), so more ranks than cores run well.
 """
 
 from __future__ import annotations
@@ -29,18 +29,28 @@ _BATCH, _BUFFER = 11, 12
 
 
 class Pause:
-    """A wait that starts as a yield and grows to a millisecond while nothing happens."""
+    """A wait that starts as a yield and grows while nothing happens.
 
-    def __init__(self, longest: float = 1e-3) -> None:
-        self.longest = longest
+    It doubles up to ``longest`` (a millisecond), then, for a rank that has
+    waited a while, up to a tenth of the time waited so far, at most
+    ``slowest``: a rank waiting long for input, or for its last batches to be
+    taken, polls a few times a second instead of a thousand, at a cost in
+    latency of a tenth of the wait.
+    """
+
+    def __init__(self, longest: float = 1e-3, slowest: float = 0.02) -> None:
+        self.longest, self.slowest = longest, slowest
         self.seconds = 0.0
+        self.since = time.monotonic()
 
     def wait(self) -> None:
         time.sleep(self.seconds)
-        self.seconds = min(self.longest, self.seconds * 2 or 1e-5)
+        ceiling = min(self.slowest, max(self.longest, (time.monotonic() - self.since) / 10))
+        self.seconds = min(ceiling, self.seconds * 2 or 1e-5)
 
     def reset(self) -> None:
         self.seconds = 0.0
+        self.since = time.monotonic()
 
 
 class Channel:
