@@ -278,11 +278,13 @@ class Sampler:
             self._release_timer()
 
     def stop(self) -> None:
-        """End sampling now (a run that failed leaves instances unfinished)."""
+        """End sampling now (a run that failed leaves instances unfinished).
+
+        The thread is not waited for: it looks no more, and ends as it wakes (waiting for it would hand it the
+        interpreter lock before the run could end).
+        """
         self._stop.set()
         self._release_timer()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
 
     def sending(self, send: Callable[[Any], None]) -> Callable[[Any], None]:
         """Wrap a transport's send so that looks during it count as blocked for the instance writing."""
