@@ -88,6 +88,16 @@ def test_a_key_window_counts_a_routes_first_items_exactly_then_closes_until_reop
     assert d4py.observe.CLOSED.add is None  # what unobserved routes read
 
 
+def test_a_key_window_hands_on_only_its_most_frequent_keys():
+    window = d4py.observe.KeyWindow()
+    top = d4py.observe.KEY_WINDOW_TOP
+    for rank in range(top + 50):  # key k{rank} appears (top + 50 - rank) times: k0 most often
+        for _ in range(top + 50 - rank):
+            window.add(f"k{rank}")
+    taken = window.take()
+    assert taken == {f"k{rank}": top + 50 - rank for rank in range(top)}
+
+
 def _graph():
     graph = WorkflowGraph()
     source, add, total = Numbers(25), Add(1), Summary(grouping="global")

@@ -29,10 +29,23 @@ from typing import Any, ClassVar, TypeVar
 
 from d4py.lineage import Written
 
-__all__ = ["CLOSED", "SAMPLE_SECONDS", "Activity", "KeyWindow", "Observer", "Sampler", "Tally", "tallied", "tally_of"]
+__all__ = [
+    "CLOSED",
+    "KEY_WINDOW_ITEMS",
+    "KEY_WINDOW_TOP",
+    "SAMPLE_SECONDS",
+    "Activity",
+    "KeyWindow",
+    "Observer",
+    "Sampler",
+    "Tally",
+    "tallied",
+    "tally_of",
+]
 
 SAMPLE_SECONDS = 0.02  # how often a Sampler looks at what the instances' thread is running
-KEY_WINDOW_ITEMS = 4096  # items a key window counts before it closes; the first window of a route counts as many
+KEY_WINDOW_ITEMS = 1024  # items a key window counts before it closes; the first window of a route counts as many
+KEY_WINDOW_TOP = 64  # the most frequent keys of a window handed on; the rest of its keys are dropped
 KEY_WINDOW_LOOKS = 5  # a Sampler reopens key windows every so many looks (every 100 ms)
 
 
@@ -72,6 +85,9 @@ class KeyWindow:
     looks). A route's first items are counted exactly, and a fast route costs
     one attribute read per item while its window is closed: the counts are a
     sample of the keys, good for the skew they show (exact for short runs).
+    Only a window's :data:`KEY_WINDOW_TOP` most frequent keys are handed on:
+    the skew is in the few keys that dominate, and the long tail of a large
+    vocabulary would cost every stage after (a run's fixed cost, not its items').
     While the window is open the route hands each key to ``add`` (None while
     closed), which only keeps it (keys are counted when taken), counts
     ``left`` down and closes the window at 0: inline, a call per item costs.
@@ -88,11 +104,11 @@ class KeyWindow:
         self.left = KEY_WINDOW_ITEMS
         self.add = self.keys.append
 
-    def take(self) -> Counter[Any]:
-        """How often each key was counted since the last take."""
+    def take(self) -> dict[Any, int]:
+        """How often each of the most frequent keys was counted since the last take."""
         counts = Counter(self.keys)
         self.keys.clear()
-        return counts
+        return counts if len(counts) <= KEY_WINDOW_TOP else dict(counts.most_common(KEY_WINDOW_TOP))
 
 
 CLOSED = KeyWindow(opened=False)  # the window of every route nobody observes: never open
@@ -109,7 +125,7 @@ class Activity:
     estimates them; 0 within a process, where nothing is copied). ``keys``
     counts, per destination, the group_by keys sent there, when they are
     strings, bytes or ints, sampled in
-    windows of items (:class:`KeyWindow`: exact for a route's first 4,096). ``latency``
+    windows of items (:class:`KeyWindow`: exact for the most frequent keys of a route's first 1,024). ``latency``
     holds samples, in seconds, of how long items waited between being queued
     in another process and being handed to this instance: one per batch that
     crossed (on backends that say when a batch was queued; wall clocks, so
