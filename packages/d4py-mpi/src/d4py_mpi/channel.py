@@ -21,7 +21,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from d4py.hosting import Batch, ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode
+from d4py.hosting import Batch, ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode, receive_buffer
 
 __all__ = ["Channel", "Pause"]
 
@@ -82,11 +82,10 @@ class Channel:
         source = status.Get_source()
         frame = bytearray(status.Get_count(MPI.BYTE))
         self.comm.Recv([frame, MPI.BYTE], source, _BATCH)
-        buffers = []
-        for size in buffer_sizes(frame):
-            buffer = bytearray(size)
-            self.comm.Recv([buffer, MPI.BYTE], source, _BUFFER)
-            buffers.append(buffer)
+        buffers = [
+            receive_buffer(size, lambda view: self.comm.Recv([view, MPI.BYTE], source, _BUFFER))
+            for size in buffer_sizes(frame)
+        ]
         return source, decode(frame, buffers, self.received)
 
     def wait_receive(self) -> tuple[int, Batch]:

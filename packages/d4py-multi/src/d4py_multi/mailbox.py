@@ -4,7 +4,8 @@ Writers take a lock for each batch, so batches never interleave. A full
 pipe blocks its writer: that is the backpressure that keeps memory flat. A
 batch is core's frame (:mod:`d4py.hosting.framing`) in one pipe message,
 then each out-of-band buffer (NumPy arrays) in a pipe message of its own,
-received into a fresh writable buffer without being copied into the pickle.
+received into a fresh writable buffer without being copied into the pickle
+(:func:`~d4py.hosting.pages.receive_buffer`'s).
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -19,9 +20,10 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode
+from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode, receive_buffer
+from d4py.hosting.pages import Buffer
 
-_Message = tuple[bytes, list[bytearray]]  # a frame and its out-of-band buffers
+_Message = tuple[bytes, list[Buffer]]  # a frame and its out-of-band buffers
 
 
 class Mailbox:
@@ -74,13 +76,11 @@ class Mailbox:
         with self.read_lock:
             return self.receive() if self.reader.poll() else None
 
-    def _receive_buffer(self, size: int) -> bytearray:
+    def _receive_buffer(self, size: int) -> Buffer:
         if size == 0:
             self.reader.recv_bytes()
             return bytearray()
-        buffer = bytearray(size)
-        self.reader.recv_bytes_into(buffer)
-        return buffer
+        return receive_buffer(size, self.reader.recv_bytes_into)
 
     def ready(self) -> bool:
         """Whether a message is waiting."""

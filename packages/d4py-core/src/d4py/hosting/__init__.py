@@ -16,6 +16,8 @@ else is here, shared by every such backend:
 - :mod:`~d4py.hosting.framing`: a batch as a pickle-5 frame plus raw buffers;
 - :mod:`~d4py.hosting.repeats`: :class:`SentBuffers` and :class:`ReceivedBuffers`, so a large
   array written again crosses to a destination once;
+- :mod:`~d4py.hosting.pages`: :func:`receive_buffer`, where a transport reads each out-of-band
+  buffer, so that one received and written again unchanged need not be compared;
 - :mod:`~d4py.hosting.messages`: the message kinds;
 - :mod:`~d4py.hosting.collector`: the driver's :class:`RunCollector`;
 - :mod:`~d4py.hosting.children`: the processes a driver starts, tied to its life and stopped by pid.
@@ -109,6 +111,9 @@ if TYPE_CHECKING:
     from d4py.hosting.outbox import (
         approximate_size as approximate_size,
     )
+    from d4py.hosting.pages import (
+        receive_buffer as receive_buffer,
+    )
     from d4py.hosting.repeats import (
         ReceivedBuffers as ReceivedBuffers,
     )
@@ -161,6 +166,7 @@ _WHERE = {  # each name, and the module it comes from
     "TRACED": "d4py.hosting.messages",
     "Outbox": "d4py.hosting.outbox",
     "approximate_size": "d4py.hosting.outbox",
+    "receive_buffer": "d4py.hosting.pages",
     "ReceivedBuffers": "d4py.hosting.repeats",
     "SentBuffers": "d4py.hosting.repeats",
     "Worker": "d4py.hosting.startup",
@@ -203,6 +209,7 @@ __all__ = [
     "portable_error",
     "queued",
     "queued_traced",
+    "receive_buffer",
     "start_worker",
     "stop_processes",
     "worker_settings",

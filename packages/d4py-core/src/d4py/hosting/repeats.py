@@ -31,6 +31,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from d4py.hosting.pages import Buffer, untouched, want_arena
+
 __all__ = ["INLINE", "KEEP", "REPEAT", "ReceivedBuffers", "SentBuffers"]
 
 INLINE, KEEP, REPEAT = 0, 1, 2  # a buffer sent as is, sent and kept, or named as kept before
@@ -44,6 +46,7 @@ class _Written:
     frozen: Any  # the array sent in its place: a view of ``snapshot``
     repeated: bool = False  # written again unchanged: worth the destination's keeping
     key: int | None = None  # once sent with a key for the destination to keep
+    untouched: bool = False  # received into an arena and not written since, when frozen (d4py.hosting.pages)
 
 
 @dataclass
@@ -105,7 +108,9 @@ class SentBuffers:
         raw = memoryview(value).cast("B")
         identity = id(value)
         written = self._kept.get(identity) or self._probation.get(identity)
-        if written is not None and written.owner() is value and _same(written.frozen, value, written.snapshot, raw):
+        if written is not None:
+            want_arena()  # this process writes large arrays again: receiving them into an arena spares compares
+        if written is not None and written.owner() is value and _same(written, value, raw):
             if written.repeated:
                 self._kept.move_to_end(identity)
                 if written.key is not None:
@@ -124,6 +129,7 @@ class SentBuffers:
         if identity in self._kept or identity in self._probation:
             self._forget(identity)
         written = _Written(weakref.ref(value, lambda _: self._dropped(identity)), snapshot, frozen)
+        written.untouched = untouched(value)
         self._probation[identity] = self._keys[id(frozen)] = written
         self._held[False] += len(snapshot)
         while self._held[False] > self.keep_bytes // 8:
@@ -152,9 +158,16 @@ class SentBuffers:
             self.forgotten.append(written.key)
 
 
-def _same(frozen: Any, value: Any, snapshot: bytearray, raw: memoryview) -> bool:
-    """Whether ``value`` is still what was frozen: its shape, type and bytes (compared without a copy)."""
-    return bool(frozen.shape == value.shape and frozen.dtype == value.dtype and snapshot == raw)
+def _same(written: _Written, value: Any, raw: memoryview) -> bool:
+    """Whether ``value`` is still what was frozen: its shape, type and bytes.
+
+    The bytes are compared without a copy, unless the kernel says nobody has written them since they were
+    received (then they are what was frozen, as they were then).
+    """
+    frozen = written.frozen
+    if frozen.shape != value.shape or frozen.dtype != value.dtype:
+        return False
+    return (written.untouched and untouched(value)) or written.snapshot == raw
 
 
 @dataclass
@@ -166,15 +179,15 @@ class ReceivedBuffers:
     changes it for the items after, there as here.
     """
 
-    kept: dict[tuple[int, int], bytearray] = field(default_factory=dict)
+    kept: dict[tuple[int, int], Buffer] = field(default_factory=dict)
     queued: float = 0.0  # of the batch decoded last, when its first message was queued (0: not said)
 
-    def keep(self, sender: int, key: int, buffer: bytearray) -> bytearray:
+    def keep(self, sender: int, key: int, buffer: Buffer) -> Buffer:
         """Keep ``buffer`` as the sender's ``key``, and return it for the item."""
         self.kept[sender, key] = buffer
         return buffer
 
-    def repeat(self, sender: int, key: int) -> bytearray:
+    def repeat(self, sender: int, key: int) -> Buffer:
         """The buffer the sender named."""
         return self.kept[sender, key]
 

@@ -343,6 +343,24 @@ class BackendContract:
         pairs = [(a, b) for a in range(8) for b in range(a + 1, 8)]
         assert_same_items(self.run(graph).output(sums.id), [(a, b, float((a + b) * 32768)) for a, b in pairs])
 
+    def test_arrays_received_and_written_again_arrive_as_they_were_at_each_write(self) -> None:
+        pytest.importorskip("numpy")
+        graph = WorkflowGraph()
+        source, rewrite, ends = p.Arrays(count=48, size=32768), p.Rewrites(), p.Ends(numprocesses=2)
+        graph.connect(source, "output", rewrite, "input")
+        graph.connect(rewrite, "output", ends, "input")
+        expected, last = [], None
+        for i in range(48):  # what Rewrites writes: each array twice, odd ones changed, the one before again
+            value = float(i)
+            expected += [value, value]
+            if i % 2:
+                value += 1000
+                expected.append(value)
+            if last is not None:
+                expected.append(last)
+            last = value
+        assert_same_items(self.run(graph).output(ends.id), [(value, value) for value in expected])
+
     def test_a_long_stream(self) -> None:
         graph = WorkflowGraph()
         source, add, total = p.Numbers(100_000), p.Add(1), p.Summary(grouping="global")

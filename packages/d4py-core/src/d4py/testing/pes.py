@@ -316,6 +316,39 @@ class PairSums(IterativePE):
         return (a, b, float(first.sum() + second.sum()))
 
 
+class Rewrites(GenericPE):
+    """Keep every array received; write each one twice, the odd ones a third time after adding 1000 in place,
+    and the one before again, as a pair-forming PE writes what it keeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._add_input("input", grouping="global")
+        self._add_output("output")
+        self.kept: list[Any] = []
+
+    def _process(self, inputs: dict[str, Any]) -> None:
+        array = inputs["input"]
+        self.write("output", array)
+        self.write("output", array)
+        if int(array[0]) % 2:
+            array += 1000
+            self.write("output", array)
+        if self.kept:
+            self.write("output", self.kept[-1])
+        self.kept.append(array)
+
+
+class Ends(IterativePE):
+    """Return an array's first and last values."""
+
+    def __init__(self, numprocesses: int = 1) -> None:
+        super().__init__()
+        self.numprocesses = numprocesses
+
+    def _process(self, data: Any) -> Any:
+        return (float(data[0]), float(data[-1]))
+
+
 class Blocks(IterativePE):
     """Say "ready" on stderr at the first item, then block until the process is stopped (for Ctrl-C tests)."""
 

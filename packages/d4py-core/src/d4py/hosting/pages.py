@@ -1,0 +1,251 @@
+"""Large buffers received into memory that the kernel can say nobody has written since (Linux).
+
+A PE that writes a received array again (the pair-forming PE of a
+cross-correlation writes each spectrum in hundreds of pairs) must send it as
+it is now, so its process compares it with what it sent before
+(:mod:`d4py.hosting.repeats`): for arrays larger than the caches, most of
+what such an item costs. A buffer received through the :class:`Arena` needs
+no compare while untouched. The arena is a memory file (``memfd``) filled
+through a shared mapping; each buffer handed out is its bytes mapped
+privately, so a PE that writes to one gets private copies of the pages it
+writes, and ``/proc/self/pagemap`` tells the file's pages from those
+(:func:`untouched`). Buffers stay writable, as received buffers always were.
+
+A mapping costs more than a bytearray (some 70 µs more for 512 KiB on a
+2-core VM), so a process receives into the arena only once it has written a
+large array a second time (:func:`want_arena`): a stream of arrays that are
+passed on once never pays. A buffer's pages return to the arena when its
+mapping is gone. Where the kernel cannot vouch (not Linux, no pagemap, a
+self-check that fails) or the arena is full, buffers are bytearrays, and
+always compared.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Arena", "Buffer", "receive_buffer", "untouched", "want_arena"]
+
+Buffer = bytearray | mmap.mmap  # a received out-of-band buffer
+SMALLEST = 64 << 10  # smaller buffers are cheaper to compare than to map
+CHUNK_BYTES = 64 << 20  # the arena grows by memory files of this size (or of one larger buffer)
+ARENA_BYTES = 4 << 30  # at most so much in memory files per process; past it, buffers are bytearrays
+_PAGE = mmap.PAGESIZE
+# A pagemap entry is 64 bits; its top byte holds present (0x80), swapped (0x40) and file-or-shared (0x20). A
+# page is as the memory file has it when that byte shows it not mapped in yet, or mapped from the file.
+_TOP = 7 if sys.byteorder == "little" else 0
+_AS_FILED = bytes(b for b in range(256) if b & 0xE0 in (0x00, 0x20, 0xA0))
+
+
+class _Mapped(mmap.mmap):
+    """One received buffer: pages of an arena's memory file, mapped privately."""
+
+    address = 0  # where it is mapped, once asked
+
+
+class _Chunk:
+    """One memory file of an arena, and which of its pages are free."""
+
+    def __init__(self, size: int) -> None:
+        self.fd = os.memfd_create("d4py-arena", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(self.fd, size)
+            self.shared = mmap.mmap(self.fd, size, flags=mmap.MAP_SHARED)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.size, self.top, self.live = size, 0, 0
+        self.free: dict[int, list[int]] = {}  # page count -> offsets of free runs of that many pages
+
+    def take(self, pages: int) -> int | None:
+        runs = self.free.get(pages)
+        if runs:
+            return runs.pop()
+        if self.top + pages * _PAGE > self.size:
+            return None
+        offset, self.top = self.top, self.top + pages * _PAGE
+        return offset
+
+    def close(self) -> None:
+        self.shared.close()
+        os.close(self.fd)
+
+
+class Arena:
+    """Memory files that received buffers are read into and mapped from, in pages reused once unmapped.
+
+    Pages given back to the newest file are kept for the next buffers (filling
+    pages already there is a copy; new ones cost the kernel a fault each);
+    those of older files are returned to the system, and a file is closed
+    once nothing maps it. Used by one process (a forked child makes its own:
+    :func:`receive_buffer`); any of its threads may receive, and drop buffers.
+    """
+
+    def __init__(self, limit: int = ARENA_BYTES) -> None:
+        self.limit = limit
+        self._chunks: list[_Chunk] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()  # a forked child must never fill, release or close its parent's files
+
+    def receive(self, size: int, fill: Callable[[memoryview], Any]) -> Buffer:
+        """A buffer of ``size`` bytes that ``fill`` writes (a view of exactly that many bytes)."""
+        pages = -(-size // _PAGE)
+        place = self._take(pages)
+        if place is None:
+            return _filled(size, fill)
+        chunk, offset = place
+        try:
+            with memoryview(chunk.shared) as whole, whole[offset : offset + size] as view:
+                fill(view)
+            buffer = _Mapped(chunk.fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
+        except BaseException:
+            self._give_back(chunk, offset, pages)
+            raise
+        weakref.finalize(buffer, self._give_back, chunk, offset, pages).atexit = False
+        return buffer
+
+    def _take(self, pages: int) -> tuple[_Chunk, int] | None:
+        with self._lock:
+            for chunk in reversed(self._chunks):
+                offset = chunk.take(pages)
+                if offset is not None:
+                    chunk.live += 1
+                    return chunk, offset
+            size = max(CHUNK_BYTES, pages * _PAGE)
+            if sum(chunk.size for chunk in self._chunks) + size > self.limit:
+                return None
+            try:
+                chunk = _Chunk(size)
+            except OSError:  # out of memory files or mappings: this buffer is a bytearray
+                return None
+            self._chunks.append(chunk)
+            offset = chunk.take(pages)
+            assert offset is not None
+            chunk.live += 1
+            return chunk, offset
+
+    def _give_back(self, chunk: _Chunk, offset: int, pages: int) -> None:
+        if os.getpid() != self._pid:
+            return
+        with self._lock:
+            chunk.live -= 1
+            if self._chunks and chunk is self._chunks[-1]:
+                chunk.free.setdefault(pages, []).append(offset)
+            elif chunk.live == 0:
+                if chunk in self._chunks:
+                    self._chunks.remove(chunk)
+                chunk.close()
+            else:
+                chunk.shared.madvise(mmap.MADV_REMOVE, offset, pages * _PAGE)
+                chunk.free.setdefault(pages, []).append(offset)
+
+
+def _filled(size: int, fill: Callable[[memoryview], Any]) -> bytearray:
+    buffer = bytearray(size)
+    with memoryview(buffer) as view:
+        fill(view)
+    return buffer
+
+
+_arena: Arena | None = None
+_wanted = False
+_pagemap: int | None = None  # the file descriptor of /proc/self/pagemap
+_starting = threading.Lock()
+
+
+def want_arena() -> None:
+    """Receive large buffers into the arena from now on: this process writes large arrays again."""
+    global _wanted
+    _wanted = True
+
+
+def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Buffer:
+    """A received buffer of ``size`` bytes that ``fill`` writes: the arena's if wanted and possible."""
+    global _arena, _wanted
+    if size < SMALLEST or not _wanted:
+        return _filled(size, fill)
+    if _arena is None:
+        with _starting:
+            if _arena is None:
+                arena = Arena()
+                if not _vouches(arena):
+                    _wanted = False
+                    return _filled(size, fill)
+                _arena = arena
+    return _arena.receive(size, fill)
+
+
+def untouched(array: Any) -> bool:
+    """Whether ``array``'s bytes lie in a buffer received through an arena that nobody has written since.
+
+    False for every other array, and whenever the kernel cannot say.
+    """
+    mapped = _mapped_base(array)
+    if mapped is None or array.nbytes == 0:
+        return False
+    if not mapped.address:
+        numpy = sys.modules["numpy"]
+        mapped.address = numpy.frombuffer(mapped, numpy.uint8).__array_interface__["data"][0]
+    start = array.__array_interface__["data"][0]
+    if start < mapped.address or start + array.nbytes > mapped.address + len(mapped):
+        return False
+    return _unwritten(start, array.nbytes)
+
+
+def _mapped_base(array: Any) -> _Mapped | None:
+    """The arena buffer ``array`` is a view of, found along its bases (arrays, then a memoryview)."""
+    base = array
+    for _ in range(8):
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+        if base is None or isinstance(base, _Mapped):
+            return base
+    return None
+
+
+def _unwritten(start: int, length: int) -> bool:
+    """Whether every page of [start, start + length) is still the memory file's (or not mapped in yet)."""
+    first, last = start // _PAGE, (start + length - 1) // _PAGE
+    try:
+        entries = os.pread(_pagemap_fd(), (last - first + 1) * 8, first * 8)
+    except OSError:
+        return False
+    # A page written in a private mapping is the process's own (anonymous), in memory or swapped out.
+    return len(entries) == (last - first + 1) * 8 and not entries[_TOP::8].translate(None, _AS_FILED)
+
+
+def _pagemap_fd() -> int:
+    global _pagemap
+    if _pagemap is None:  # reset in a forked child: /proc/self/pagemap is the opening process's
+        _pagemap = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+    return _pagemap
+
+
+def _vouches(arena: Arena) -> bool:
+    """Whether this kernel tells a page written in an arena buffer from one only read (checked once)."""
+    if not hasattr(os, "memfd_create") or "numpy" not in sys.modules:
+        return False
+    numpy = sys.modules["numpy"]
+    try:
+        buffer = arena.receive(2 * _PAGE, lambda view: view.__setitem__(slice(None), bytes(len(view))))
+        pages = numpy.frombuffer(buffer, numpy.uint8)
+        pages[0] = 1  # the first page written, the second only read
+        start = pages.__array_interface__["data"][0]
+        return int(pages[_PAGE]) == 0 and not _unwritten(start, _PAGE) and _unwritten(start + _PAGE, _PAGE)
+    except OSError:
+        return False
+
+
+def _forget_in_child() -> None:
+    """A forked child shares its parent's memory files: it must never fill them, so it makes its own."""
+    global _arena, _pagemap, _starting
+    _arena, _pagemap, _starting = None, None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
