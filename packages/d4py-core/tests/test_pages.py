@@ -24,6 +24,7 @@ def fresh_arena(monkeypatch):
     """Each test starts as a process that has not written a large array twice."""
     monkeypatch.setattr(pages, "_arena", None)
     monkeypatch.setattr(pages, "_wanted", False)
+    monkeypatch.setattr(pages, "_usable", None)
 
 
 def received(array):
@@ -123,7 +124,8 @@ def test_a_kernel_that_cannot_tell_gets_bytearrays(monkeypatch):
     monkeypatch.setattr(pages, "_unwritten", lambda start, length: True)  # says nothing was ever written
     pages.want_arena()
     array = received(np.ones(SIZE))
-    assert pages._mapped_base(array) is None and not pages._wanted
+    assert pages._mapped_base(array) is None and pages._usable is False
+    assert pages._mapped_base(received(np.ones(SIZE))) is None  # asked once
 
 
 def test_a_full_arena_gives_bytearrays():
@@ -131,3 +133,24 @@ def test_a_full_arena_gives_bytearrays():
     big = arena.receive(pages.CHUNK_BYTES, lambda view: None)
     assert isinstance(big, mmap.mmap)
     assert type(arena.receive(SIZE * 8, lambda view: None)) is bytearray
+
+
+def test_a_buffer_larger_than_a_file_gets_one_of_its_own_closed_with_it():
+    arena = pages.Arena()
+    small = arena.receive(SIZE * 8, lambda view: None)
+    large = arena.receive(pages.CHUNK_BYTES + mmap.PAGESIZE, lambda view: None)
+    assert len(arena._chunks) == 2
+    del large
+    gc.collect()
+    assert len(arena._chunks) == 1 and len(small) == SIZE * 8
+
+
+def test_out_of_mappings_a_buffer_is_a_copy(monkeypatch):
+    def no_mapping(*args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    arena = pages.Arena()
+    monkeypatch.setattr(pages, "_Mapped", no_mapping)
+    buffer = arena.receive(SIZE * 8, lambda view: view.__setitem__(slice(0, 3), b"abc"))
+    assert type(buffer) is bytearray and buffer[:3] == b"abc" and len(buffer) == SIZE * 8
+    assert arena._chunks[-1].free == {SIZE * 8 // mmap.PAGESIZE: [0]}  # its pages given back

@@ -100,13 +100,20 @@ class Arena:
         if place is None:
             return _filled(size, fill)
         chunk, offset = place
+        copy = None
         try:
             with memoryview(chunk.shared) as whole, whole[offset : offset + size] as view:
                 fill(view)
-            buffer = _Mapped(chunk.fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
+                try:
+                    buffer = _Mapped(chunk.fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
+                except OSError:  # out of mappings (vm.max_map_count): a copy, compared like any other
+                    copy = bytearray(view)
         except BaseException:
             self._give_back(chunk, offset, pages)
             raise
+        if copy is not None:
+            self._give_back(chunk, offset, pages)
+            return copy
         weakref.finalize(buffer, self._give_back, chunk, offset, pages).atexit = False
         return buffer
 
@@ -130,20 +137,27 @@ class Arena:
             chunk.live += 1
             return chunk, offset
 
+    def close(self) -> None:
+        """Close every memory file (for an arena whose buffers are all gone)."""
+        with self._lock:
+            for chunk in self._chunks:
+                chunk.close()
+            self._chunks.clear()
+
     def _give_back(self, chunk: _Chunk, offset: int, pages: int) -> None:
         if os.getpid() != self._pid:
             return
         with self._lock:
             chunk.live -= 1
-            if self._chunks and chunk is self._chunks[-1]:
-                chunk.free.setdefault(pages, []).append(offset)
-            elif chunk.live == 0:
-                if chunk in self._chunks:
+            newest = bool(self._chunks) and chunk is self._chunks[-1]
+            if chunk.live == 0 and (not newest or chunk.size > CHUNK_BYTES):
+                if chunk in self._chunks:  # nothing maps it and no buffer is likely to fit it: its memory goes back
                     self._chunks.remove(chunk)
-                chunk.close()
-            else:
+                    chunk.close()
+                return
+            if not newest:
                 chunk.shared.madvise(mmap.MADV_REMOVE, offset, pages * _PAGE)
-                chunk.free.setdefault(pages, []).append(offset)
+            chunk.free.setdefault(pages, []).append(offset)
 
 
 def _filled(size: int, fill: Callable[[memoryview], Any]) -> bytearray:
@@ -155,6 +169,7 @@ def _filled(size: int, fill: Callable[[memoryview], Any]) -> bytearray:
 
 _arena: Arena | None = None
 _wanted = False
+_usable: bool | None = None  # whether the kernel vouches here (None: not asked yet)
 _pagemap: int | None = None  # the file descriptor of /proc/self/pagemap
 _starting = threading.Lock()
 
@@ -167,15 +182,16 @@ def want_arena() -> None:
 
 def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Buffer:
     """A received buffer of ``size`` bytes that ``fill`` writes: the arena's if wanted and possible."""
-    global _arena, _wanted
-    if size < SMALLEST or not _wanted:
+    global _arena, _usable
+    if size < SMALLEST or not _wanted or _usable is False:
         return _filled(size, fill)
     if _arena is None:
         with _starting:
             if _arena is None:
                 arena = Arena()
-                if not _vouches(arena):
-                    _wanted = False
+                _usable = _vouches(arena)
+                if not _usable:
+                    arena.close()
                     return _filled(size, fill)
                 _arena = arena
     return _arena.receive(size, fill)
@@ -233,12 +249,12 @@ def _vouches(arena: Arena) -> bool:
     numpy = sys.modules["numpy"]
     try:
         buffer = arena.receive(2 * _PAGE, lambda view: view.__setitem__(slice(None), bytes(len(view))))
-        pages = numpy.frombuffer(buffer, numpy.uint8)
-        pages[0] = 1  # the first page written, the second only read
-        start = pages.__array_interface__["data"][0]
-        return int(pages[_PAGE]) == 0 and not _unwritten(start, _PAGE) and _unwritten(start + _PAGE, _PAGE)
     except OSError:
         return False
+    pages = numpy.frombuffer(buffer, numpy.uint8)
+    pages[0] = 1  # the first page written, the second only read
+    start = pages.__array_interface__["data"][0]
+    return int(pages[_PAGE]) == 0 and not _unwritten(start, _PAGE) and _unwritten(start + _PAGE, _PAGE)
 
 
 def _forget_in_child() -> None:
