@@ -21,10 +21,13 @@ SIZE = 32768  # float64s: 256 KiB
 
 @pytest.fixture(autouse=True)
 def fresh_arena(monkeypatch):
-    """Each test starts as a process that has not written a large array twice."""
+    """Each test starts as a process that has not written a large array twice; its arena is closed after."""
     monkeypatch.setattr(pages, "_arena", None)
     monkeypatch.setattr(pages, "_wanted", False)
     monkeypatch.setattr(pages, "_usable", None)
+    yield
+    if pages._arena is not None:
+        pages._arena.close()
 
 
 def received(array):
@@ -58,6 +61,13 @@ def test_the_kernel_tells_a_written_page_from_an_unwritten_one():
     array[-1] = -1.0  # the last page copied for this process alone
     assert not pages.untouched(array) and pages.untouched(array[: SIZE // 2])
     assert array[-1] == -1.0
+
+
+def test_a_strided_view_is_never_vouched_for():
+    pages.want_arena()
+    array = received(np.arange(SIZE, dtype=np.float64))
+    array[-2] = -1.0  # a page the view below spans, though the element is not in it
+    assert not pages.untouched(array[::2]) and not pages.untouched(array)
 
 
 def test_only_arena_buffers_are_vouched_for(tmp_path):
@@ -103,6 +113,48 @@ def test_an_unchanged_received_array_is_named_and_a_changed_one_sent_as_it_is():
     assert [float(item[0]) for item in items] == [5.0, 5.0, 5.0, 6.0]
 
 
+def test_a_forked_child_keeps_reading_what_it_inherited():
+    pages.want_arena()
+    inherited = received(np.full(SIZE, 1.0))
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's result is its exit status
+        os.close(writer)
+        os.read(reader, 1)  # the parent has dropped its buffer and filled others meanwhile
+        os._exit(0 if (inherited == 1.0).all() else 1)
+    os.close(reader)
+    del inherited
+    gc.collect()
+    others = [received(np.full(SIZE, 9.0)) for _ in range(4)]
+    received(np.full(SIZE * 2, 9.0))  # a new file, so the old one's free pages would go back to the system
+    os.write(writer, b"x")
+    os.close(writer)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and all((array == 9.0).all() for array in others)
+
+
+def test_a_buffer_dropped_while_the_arena_is_busy_waits_for_the_next_receive():
+    arena = pages.Arena()
+    buffer = arena.receive(SIZE * 8, lambda view: None)
+    with arena._lock:  # as when garbage collection runs the finalizer inside a receive
+        del buffer
+        gc.collect()
+    assert len(arena._returned) == 1
+    again = arena.receive(SIZE * 8, lambda view: None)
+    assert not arena._returned and arena._live == 1 and len(again) == SIZE * 8
+    arena.close()
+
+
+def test_mapped_buffers_are_capped_as_each_holds_a_file_descriptor():
+    arena = pages.Arena(buffers=2)
+    first, _second = arena.receive(SIZE * 8, lambda view: None), arena.receive(SIZE * 8, lambda view: None)
+    assert type(arena.receive(SIZE * 8, lambda view: None)) is bytearray
+    del first
+    gc.collect()
+    assert isinstance(arena.receive(SIZE * 8, lambda view: None), mmap.mmap)
+    arena.close()
+
+
 def test_a_forked_child_fills_an_arena_of_its_own():
     pages.want_arena()
     kept = received(np.full(SIZE, 1.0))
@@ -133,6 +185,7 @@ def test_a_full_arena_gives_bytearrays():
     big = arena.receive(pages.CHUNK_BYTES, lambda view: None)
     assert isinstance(big, mmap.mmap)
     assert type(arena.receive(SIZE * 8, lambda view: None)) is bytearray
+    arena.close()
 
 
 def test_a_buffer_larger_than_a_file_gets_one_of_its_own_closed_with_it():
@@ -142,7 +195,9 @@ def test_a_buffer_larger_than_a_file_gets_one_of_its_own_closed_with_it():
     assert len(arena._chunks) == 2
     del large
     gc.collect()
+    arena.receive(SIZE * 8, lambda view: None)  # buffers given back are settled on a receive
     assert len(arena._chunks) == 1 and len(small) == SIZE * 8
+    arena.close()
 
 
 def test_out_of_mappings_a_buffer_is_a_copy(monkeypatch):
@@ -153,4 +208,5 @@ def test_out_of_mappings_a_buffer_is_a_copy(monkeypatch):
     monkeypatch.setattr(pages, "_Mapped", no_mapping)
     buffer = arena.receive(SIZE * 8, lambda view: view.__setitem__(slice(0, 3), b"abc"))
     assert type(buffer) is bytearray and buffer[:3] == b"abc" and len(buffer) == SIZE * 8
-    assert arena._chunks[-1].free == {SIZE * 8 // mmap.PAGESIZE: [0]}  # its pages given back
+    assert list(arena._returned) == [(arena._chunks[-1], 0, SIZE * 8 // mmap.PAGESIZE)]  # its pages given back
+    arena.close()

@@ -4,8 +4,8 @@ Writers take a lock for each batch, so batches never interleave. A full
 pipe blocks its writer: that is the backpressure that keeps memory flat. A
 batch is core's frame (:mod:`d4py.hosting.framing`) in one pipe message,
 then each out-of-band buffer (NumPy arrays) in a pipe message of its own,
-received into a fresh writable buffer without being copied into the pickle
-(:func:`~d4py.hosting.pages.receive_buffer`'s).
+read into a writable buffer of its own (:func:`~d4py.hosting.pages.receive_buffer`)
+without being copied into the pickle.
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -21,9 +21,9 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode, receive_buffer
-from d4py.hosting.pages import Buffer
+from d4py.hosting.pages import Inbound
 
-_Message = tuple[bytes, list[Buffer]]  # a frame and its out-of-band buffers
+_Message = tuple[bytes, list[Inbound]]  # a frame and its out-of-band buffers
 
 
 class Mailbox:
@@ -76,7 +76,7 @@ class Mailbox:
         with self.read_lock:
             return self.receive() if self.reader.poll() else None
 
-    def _receive_buffer(self, size: int) -> Buffer:
+    def _receive_buffer(self, size: int) -> Inbound:
         if size == 0:
             self.reader.recv_bytes()
             return bytearray()

@@ -18,7 +18,7 @@ import struct
 from collections.abc import Sequence
 
 from d4py.hosting.messages import Batch
-from d4py.hosting.pages import Buffer
+from d4py.hosting.pages import Inbound
 from d4py.hosting.repeats import INLINE, REPEAT, ReceivedBuffers, SentBuffers
 
 __all__ = ["buffer_sizes", "decode", "encode"]
@@ -67,7 +67,7 @@ def buffer_sizes(frame: bytes | bytearray | memoryview) -> tuple[int, ...]:
 
 
 def decode(
-    frame: bytes | bytearray | memoryview, buffers: Sequence[Buffer], received: ReceivedBuffers | None = None
+    frame: bytes | bytearray | memoryview, buffers: Sequence[Inbound], received: ReceivedBuffers | None = None
 ) -> Batch:
     """The batch of ``frame``, given the buffers that followed it (and what its sender sent before).
 
@@ -75,7 +75,7 @@ def decode(
     """
     token, slots, forgotten, start = _read_slots(frame)
     following = iter(buffers)
-    items: list[Buffer] = []
+    items: list[Inbound] = []
     for kind, key, _ in slots:
         if kind == INLINE:
             items.append(next(following))

@@ -12,10 +12,10 @@ writes, and ``/proc/self/pagemap`` tells the file's pages from those
 (:func:`untouched`). Buffers stay writable, as received buffers always were.
 
 A mapping costs more than a bytearray (some 70 µs more for 512 KiB on a
-2-core VM), so a process receives into the arena only once it has written a
-large array a second time (:func:`want_arena`): a stream of arrays that are
-passed on once never pays. A buffer's pages return to the arena when its
-mapping is gone. Where the kernel cannot vouch (not Linux, no pagemap, a
+2-core VM, and a file descriptor while the buffer lives), so a process
+receives into the arena only once it has written a large array a second
+time (:func:`want_arena`): a stream of arrays passed on once never pays. A buffer's pages return to the arena when the
+buffer is gone. Where the kernel cannot vouch (not Linux, no pagemap, a
 self-check that fails) or the arena is full, buffers are bytearrays, and
 always compared.
 """
@@ -27,12 +27,13 @@ import os
 import sys
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Arena", "Buffer", "receive_buffer", "untouched", "want_arena"]
+__all__ = ["Arena", "Inbound", "receive_buffer", "untouched", "want_arena"]
 
-Buffer = bytearray | mmap.mmap  # a received out-of-band buffer
+Inbound = bytearray | mmap.mmap  # an out-of-band buffer as received
 SMALLEST = 64 << 10  # smaller buffers are cheaper to compare than to map
 CHUNK_BYTES = 64 << 20  # the arena grows by memory files of this size (or of one larger buffer)
 ARENA_BYTES = 4 << 30  # at most so much in memory files per process; past it, buffers are bytearrays
@@ -62,6 +63,7 @@ class _Chunk:
             raise
         self.size, self.top, self.live = size, 0, 0
         self.free: dict[int, list[int]] = {}  # page count -> offsets of free runs of that many pages
+        self.retired = False  # a forked child may map its buffers: their pages are never reused
 
     def take(self, pages: int) -> int | None:
         runs = self.free.get(pages)
@@ -72,28 +74,40 @@ class _Chunk:
         offset, self.top = self.top, self.top + pages * _PAGE
         return offset
 
+    def release_free(self) -> None:
+        """Give the memory of the free runs back to the system (they stay free, and are faulted in again)."""
+        for pages, offsets in self.free.items():
+            for offset in offsets:
+                self.shared.madvise(mmap.MADV_REMOVE, offset, pages * _PAGE)
+
     def close(self) -> None:
         self.shared.close()
         os.close(self.fd)
 
 
 class Arena:
-    """Memory files that received buffers are read into and mapped from, in pages reused once unmapped.
+    """Memory files that received buffers are read into and mapped from, in pages reused once free.
 
-    Pages given back to the newest file are kept for the next buffers (filling
-    pages already there is a copy; new ones cost the kernel a fault each);
-    those of older files are returned to the system, and a file is closed
-    once nothing maps it. Used by one process (a forked child makes its own:
-    :func:`receive_buffer`); any of its threads may receive, and drop buffers.
+    Free pages of the newest file are kept for the next buffers (filling pages
+    already there is a copy; new ones cost the kernel a fault each); those of
+    older files go back to the system, and a file is closed once no buffer
+    maps it. At most ``buffers`` live at once (each mapping holds a file
+    descriptor): a quarter of the process's open-files limit by default. When
+    the process forks, the pages of its buffers are never reused (the child
+    may still read them). Buffers given back are settled on the next
+    receive: a finalizer only queues them, since it may run, by garbage
+    collection, while a receive holds the arena's lock.
     """
 
-    def __init__(self, limit: int = ARENA_BYTES) -> None:
-        self.limit = limit
+    def __init__(self, limit: int = ARENA_BYTES, buffers: int | None = None) -> None:
+        self.limit, self.buffers = limit, _buffers_allowed() if buffers is None else buffers
         self._chunks: list[_Chunk] = []
         self._lock = threading.Lock()
+        self._returned: deque[tuple[_Chunk, int, int]] = deque()  # given back, not yet settled
+        self._live = 0
         self._pid = os.getpid()  # a forked child must never fill, release or close its parent's files
 
-    def receive(self, size: int, fill: Callable[[memoryview], Any]) -> Buffer:
+    def receive(self, size: int, fill: Callable[[memoryview], Any]) -> Inbound:
         """A buffer of ``size`` bytes that ``fill`` writes (a view of exactly that many bytes)."""
         pages = -(-size // _PAGE)
         place = self._take(pages)
@@ -109,55 +123,83 @@ class Arena:
                 except OSError:  # out of mappings (vm.max_map_count): a copy, compared like any other
                     copy = bytearray(view)
         except BaseException:
-            self._give_back(chunk, offset, pages)
+            self._give_back((chunk, offset, pages))
             raise
         if copy is not None:
-            self._give_back(chunk, offset, pages)
+            self._give_back((chunk, offset, pages))
             return copy
-        weakref.finalize(buffer, self._give_back, chunk, offset, pages).atexit = False
+        weakref.finalize(buffer, self._give_back, (chunk, offset, pages)).atexit = False
         return buffer
 
-    def _take(self, pages: int) -> tuple[_Chunk, int] | None:
+    def retire(self) -> None:
+        """Never reuse the pages of the buffers mapped now (this process has forked: its child may read them)."""
         with self._lock:
-            for chunk in reversed(self._chunks):
-                offset = chunk.take(pages)
-                if offset is not None:
-                    chunk.live += 1
-                    return chunk, offset
-            size = max(CHUNK_BYTES, pages * _PAGE)
-            if sum(chunk.size for chunk in self._chunks) + size > self.limit:
-                return None
-            try:
-                chunk = _Chunk(size)
-            except OSError:  # out of memory files or mappings: this buffer is a bytearray
-                return None
-            self._chunks.append(chunk)
-            offset = chunk.take(pages)
-            assert offset is not None
-            chunk.live += 1
-            return chunk, offset
+            for chunk in self._chunks:
+                chunk.retired = True
+                chunk.release_free()
+                chunk.free.clear()
 
     def close(self) -> None:
-        """Close every memory file (for an arena whose buffers are all gone)."""
+        """Close every memory file (buffers mapped from them keep their pages)."""
         with self._lock:
             for chunk in self._chunks:
                 chunk.close()
             self._chunks.clear()
 
-    def _give_back(self, chunk: _Chunk, offset: int, pages: int) -> None:
-        if os.getpid() != self._pid:
-            return
+    def _give_back(self, place: tuple[_Chunk, int, int]) -> None:
+        if os.getpid() == self._pid:
+            self._returned.append(place)
+
+    def _take(self, pages: int) -> tuple[_Chunk, int] | None:
         with self._lock:
+            self._settle()
+            if self._live >= self.buffers:
+                return None
+            for chunk in reversed(self._chunks):
+                offset = None if chunk.retired else chunk.take(pages)
+                if offset is not None:
+                    return self._lend(chunk, offset)
+            size = max(CHUNK_BYTES, pages * _PAGE)
+            if sum(chunk.size for chunk in self._chunks) + size > self.limit:
+                return None
+            try:
+                chunk = _Chunk(size)
+            except OSError:  # out of memory files or file descriptors: this buffer is a bytearray
+                return None
+            if self._chunks:
+                self._chunks[-1].release_free()  # no longer the newest
+            self._chunks.append(chunk)
+            offset = chunk.take(pages)
+            assert offset is not None
+            return self._lend(chunk, offset)
+
+    def _lend(self, chunk: _Chunk, offset: int) -> tuple[_Chunk, int]:
+        chunk.live += 1
+        self._live += 1
+        return chunk, offset
+
+    def _settle(self) -> None:
+        while self._returned:
+            chunk, offset, pages = self._returned.popleft()
             chunk.live -= 1
-            newest = bool(self._chunks) and chunk is self._chunks[-1]
-            if chunk.live == 0 and (not newest or chunk.size > CHUNK_BYTES):
-                if chunk in self._chunks:  # nothing maps it and no buffer is likely to fit it: its memory goes back
+            self._live -= 1
+            newest = chunk is self._chunks[-1]
+            if chunk.live == 0 and (chunk.retired or not newest or chunk.size > CHUNK_BYTES):
+                if chunk in self._chunks:  # nothing maps it, and no buffer is likely to fit it: its memory goes back
                     self._chunks.remove(chunk)
                     chunk.close()
-                return
-            if not newest:
-                chunk.shared.madvise(mmap.MADV_REMOVE, offset, pages * _PAGE)
-            chunk.free.setdefault(pages, []).append(offset)
+            elif not chunk.retired:
+                if not newest:
+                    chunk.shared.madvise(mmap.MADV_REMOVE, offset, pages * _PAGE)
+                chunk.free.setdefault(pages, []).append(offset)
+
+
+def _buffers_allowed() -> int:
+    """How many arena buffers may be mapped at once: a quarter of the open-files limit (each holds one)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 16384 if soft == resource.RLIM_INFINITY else max(0, min(16384, soft // 4))
 
 
 def _filled(size: int, fill: Callable[[memoryview], Any]) -> bytearray:
@@ -180,7 +222,7 @@ def want_arena() -> None:
     _wanted = True
 
 
-def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Buffer:
+def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Inbound:
     """A received buffer of ``size`` bytes that ``fill`` writes: the arena's if wanted and possible."""
     global _arena, _usable
     if size < SMALLEST or not _wanted or _usable is False:
@@ -200,10 +242,10 @@ def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Buffer:
 def untouched(array: Any) -> bool:
     """Whether ``array``'s bytes lie in a buffer received through an arena that nobody has written since.
 
-    False for every other array, and whenever the kernel cannot say.
+    False for every other array (strided views included), and whenever the kernel cannot say.
     """
     mapped = _mapped_base(array)
-    if mapped is None or array.nbytes == 0:
+    if mapped is None or array.nbytes == 0 or not array.flags.contiguous:
         return False
     if not mapped.address:
         numpy = sys.modules["numpy"]
@@ -257,6 +299,12 @@ def _vouches(arena: Arena) -> bool:
     return int(pages[_PAGE]) == 0 and not _unwritten(start, _PAGE) and _unwritten(start + _PAGE, _PAGE)
 
 
+def _retire_at_fork() -> None:
+    """The child may read this process's buffers through their pages: none of those is reused."""
+    if _arena is not None:
+        _arena.retire()
+
+
 def _forget_in_child() -> None:
     """A forked child shares its parent's memory files: it must never fill them, so it makes its own."""
     global _arena, _pagemap, _starting
@@ -264,4 +312,4 @@ def _forget_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_in_child)
+    os.register_at_fork(before=_retire_at_fork, after_in_parent=_retire_at_fork, after_in_child=_forget_in_child)

@@ -31,7 +31,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from d4py.hosting.pages import Buffer, untouched, want_arena
+from d4py.hosting.pages import Inbound, untouched, want_arena
 
 __all__ = ["INLINE", "KEEP", "REPEAT", "ReceivedBuffers", "SentBuffers"]
 
@@ -179,15 +179,15 @@ class ReceivedBuffers:
     changes it for the items after, there as here.
     """
 
-    kept: dict[tuple[int, int], Buffer] = field(default_factory=dict)
+    kept: dict[tuple[int, int], Inbound] = field(default_factory=dict)
     queued: float = 0.0  # of the batch decoded last, when its first message was queued (0: not said)
 
-    def keep(self, sender: int, key: int, buffer: Buffer) -> Buffer:
+    def keep(self, sender: int, key: int, buffer: Inbound) -> Inbound:
         """Keep ``buffer`` as the sender's ``key``, and return it for the item."""
         self.kept[sender, key] = buffer
         return buffer
 
-    def repeat(self, sender: int, key: int) -> Buffer:
+    def repeat(self, sender: int, key: int) -> Inbound:
         """The buffer the sender named."""
         return self.kept[sender, key]
 
