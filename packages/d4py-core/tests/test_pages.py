@@ -48,9 +48,9 @@ def raw_filler(raw):
 def test_buffers_are_bytearrays_until_the_process_writes_a_large_array_again():
     assert type(received(np.ones(SIZE)).base.base.obj) is bytearray
     pages.want_arena()
-    assert type(received(np.ones(16)).base) is not pages._Mapped  # small: cheaper to compare than to map
+    assert type(received(np.ones(16)).base) is not pages.Mapped  # small: cheaper to compare than to map
     array = received(np.arange(SIZE, dtype=np.float64))
-    assert isinstance(pages._mapped_base(array), pages._Mapped)
+    assert isinstance(pages._mapped_base(array), pages.Mapped)
     assert np.array_equal(array, np.arange(SIZE)) and array.flags.writeable
 
 
@@ -205,7 +205,7 @@ def test_out_of_mappings_a_buffer_is_a_copy(monkeypatch):
         raise OSError(12, "Cannot allocate memory")
 
     arena = pages.Arena()
-    monkeypatch.setattr(pages, "_Mapped", no_mapping)
+    monkeypatch.setattr(pages, "Mapped", no_mapping)
     buffer = arena.receive(SIZE * 8, lambda view: view.__setitem__(slice(0, 3), b"abc"))
     assert type(buffer) is bytearray and buffer[:3] == b"abc" and len(buffer) == SIZE * 8
     assert list(arena._returned) == [(arena._chunks[-1], 0, SIZE * 8 // mmap.PAGESIZE)]  # its pages given back

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from d4py import RunFailed, RunResult
 from d4py.hosting import RunCollector, stop_processes, worker_settings
+from d4py.hosting.regions import Regions
 from d4py.plan import Plan, Slot, lay_out
 from d4py.runhooks import RunHooks
 from d4py_multi.mailbox import Mailbox
@@ -39,9 +40,12 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
     pool_limits = _pool_limits(plan, options) if options.mode == "dynamic" else {}
     pooled = set(pool_limits)
     layout = _pinned_layout(plan, pooled, sum(pool_limits.values()))
-    mailboxes = [Mailbox(context) for _ in layout]
+    # Forked workers share large buffers through memory files: one region per pinned worker (pool workers start
+    # later, and send theirs through the pipes). The driver's own mailbox takes outputs: copied, as before.
+    regions = Regions(len(layout)) if context.get_start_method() == "fork" and Regions.possible() else None
+    mailboxes = [Mailbox(context, regions=regions) for _ in layout]
     driver = Mailbox(context)
-    pools = {p: Pool(Mailbox(context, shared=True), context.Value("q", 0)) for p in pooled}
+    pools = {p: Pool(Mailbox(context, shared=True, regions=regions), context.Value("q", 0)) for p in pooled}
     threads = threads_per_worker(options.native_threads, len(layout) + sum(pool_limits.values()))
     controls: list[Mailbox] = []
     common: dict[str, Any] = {
@@ -53,6 +57,7 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
         "native_threads": threads,
         "driver_pid": os.getpid(),
         "pools": pools,
+        "regions": regions,
     }
     processes: list[BaseProcess] = []
     supervisor = _Supervisor(plan, hooks, processes, driver)
@@ -88,6 +93,8 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
         stop_processes(processes)
         for box in [*mailboxes, driver, *controls, *(pool.queue for pool in pools.values())]:
             box.close()
+        if regions is not None:
+            regions.close()
     return supervisor.collector.result("multi", started)
 
 

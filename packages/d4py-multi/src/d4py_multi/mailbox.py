@@ -5,7 +5,11 @@ pipe blocks its writer: that is the backpressure that keeps memory flat. A
 batch is core's frame (:mod:`d4py.hosting.framing`) in one pipe message,
 then each out-of-band buffer (NumPy arrays) in a pipe message of its own,
 read into a writable buffer of its own (:func:`~d4py.hosting.pages.receive_buffer`)
-without being copied into the pickle.
+without being copied into the pickle. With the run's
+:class:`~d4py.hosting.regions.Regions` (workers forked by the driver), a
+batch with buffers of 64 KiB or more sends a manifest after its frame, and
+those buffers that fit in the sender's region cross there instead of
+through the pipe: the receiver maps them.
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -22,6 +26,7 @@ from typing import Any
 
 from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode, receive_buffer
 from d4py.hosting.pages import Inbound
+from d4py.hosting.regions import INLINE, SMALLEST, Regions
 
 _Message = tuple[bytes, list[Inbound]]  # a frame and its out-of-band buffers
 
@@ -29,8 +34,9 @@ _Message = tuple[bytes, list[Inbound]]  # a frame and its out-of-band buffers
 class Mailbox:
     """The inbound channel of one process, or with ``shared=True`` of a pool of readers."""
 
-    def __init__(self, context: BaseContext, shared: bool = False) -> None:
+    def __init__(self, context: BaseContext, shared: bool = False, regions: Regions | None = None) -> None:
         self.reader, self.writer = context.Pipe(duplex=False)
+        self.regions = regions
         self.lock = context.Lock()
         self.read_lock = context.Lock() if shared else None
         self._received = ReceivedBuffers()  # what senders asked the reading process to keep
@@ -43,8 +49,13 @@ class Mailbox:
     def send(self, batch: list[Any], sent: SentBuffers | None = None) -> None:
         """Send one batch (framed with what this process ``sent`` here before); blocks while the reader is behind."""
         frame, raws = encode(batch, sent)
+        manifest = None
+        if self.regions is not None and any(raw.nbytes >= SMALLEST for raw in raws):
+            manifest, raws = self.regions.place(raws)
         with self.lock:
             self.writer.send_bytes(frame)
+            if manifest is not None:
+                self.writer.send_bytes(manifest)
             for raw in raws:
                 self.writer.send_bytes(raw)
 
@@ -64,7 +75,17 @@ class Mailbox:
     def read(self) -> _Message:
         """Read one message off the pipe, waiting for it, without unpickling it."""
         frame = self.reader.recv_bytes()
-        return frame, [self._receive_buffer(size) for size in buffer_sizes(frame)]
+        sizes = buffer_sizes(frame)
+        regions = self.regions
+        if regions is None or all(size < SMALLEST for size in sizes):
+            return frame, [self._receive_buffer(size) for size in sizes]
+        owner, offsets = regions.manifest(self.reader.recv_bytes())
+        placed = iter(offsets)
+        buffers = []
+        for size in sizes:
+            offset = next(placed) if size >= SMALLEST else INLINE
+            buffers.append(self._receive_buffer(size) if offset == INLINE else regions.receive(owner, offset, size))
+        return frame, buffers
 
     def take(self) -> list[Any] | None:
         """Receive one batch if one is still waiting once this reader's turn comes; else None.

@@ -19,6 +19,7 @@ from d4py.hosting import (
     queued_traced,
     start_worker,
 )
+from d4py.hosting.regions import Regions
 from d4py.plan import Edge, Plan, Slot
 from d4py.runtime import Send, TracedSend
 from d4py_multi.backend import MultiOptions
@@ -45,6 +46,7 @@ class WorkerSpec:
     native_threads: int | None
     driver_pid: int
     pools: dict[int, Pool]  # pooled partition -> its queue
+    regions: Regions | None  # the memory files large buffers cross in, when the workers are forked
     control: Mailbox | None = None
 
 
@@ -88,6 +90,8 @@ class _PipeTransport(HostTransport):
 def run_worker(spec: WorkerSpec) -> None:
     """Entry point of a worker process."""
     die_with_parent(spec.driver_pid)
+    if spec.regions is not None and spec.control is None:
+        spec.regions.attach(spec.number)
     limit_in_worker(spec.native_threads)  # before the plan brings the workflow's imports
     host: ProcessHost | None = None
     try:

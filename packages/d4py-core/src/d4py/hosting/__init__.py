@@ -18,6 +18,8 @@ else is here, shared by every such backend:
   array written again crosses to a destination once;
 - :mod:`~d4py.hosting.pages`: :func:`receive_buffer`, where a transport reads each out-of-band
   buffer, so that one received and written again unchanged need not be compared;
+- :mod:`~d4py.hosting.regions`: :class:`~d4py.hosting.regions.Regions`, for processes forked
+  from one driver: large buffers through each sender's memory file instead of a pipe;
 - :mod:`~d4py.hosting.messages`: the message kinds;
 - :mod:`~d4py.hosting.collector`: the driver's :class:`RunCollector`;
 - :mod:`~d4py.hosting.children`: the processes a driver starts, tied to its life and stopped by pid.

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Arena", "Inbound", "receive_buffer", "untouched", "want_arena"]
+__all__ = ["Arena", "Inbound", "Mapped", "mappings_allowed", "receive_buffer", "untouched", "want_arena"]
 
 Inbound = bytearray | mmap.mmap  # an out-of-band buffer as received
 SMALLEST = 64 << 10  # smaller buffers are cheaper to compare than to map
@@ -44,8 +44,11 @@ _TOP = 7 if sys.byteorder == "little" else 0
 _AS_FILED = bytes(b for b in range(256) if b & 0xE0 in (0x00, 0x20, 0xA0))
 
 
-class _Mapped(mmap.mmap):
-    """One received buffer: pages of an arena's memory file, mapped privately."""
+class Mapped(mmap.mmap):
+    """One received buffer: pages of a memory file nobody writes while it is mapped, mapped privately.
+
+    An arena's, or a sender's region's (:mod:`d4py.hosting.regions`).
+    """
 
     address = 0  # where it is mapped, once asked
 
@@ -100,7 +103,7 @@ class Arena:
     """
 
     def __init__(self, limit: int = ARENA_BYTES, buffers: int | None = None) -> None:
-        self.limit, self.buffers = limit, _buffers_allowed() if buffers is None else buffers
+        self.limit, self.buffers = limit, mappings_allowed() if buffers is None else buffers
         self._chunks: list[_Chunk] = []
         self._lock = threading.Lock()
         self._returned: deque[tuple[_Chunk, int, int]] = deque()  # given back, not yet settled
@@ -119,7 +122,7 @@ class Arena:
             with memoryview(chunk.shared) as whole, whole[offset : offset + size] as view:
                 fill(view)
                 try:
-                    buffer = _Mapped(chunk.fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
+                    buffer = Mapped(chunk.fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
                 except OSError:  # out of mappings (vm.max_map_count): a copy, compared like any other
                     copy = bytearray(view)
         except BaseException:
@@ -194,7 +197,7 @@ class Arena:
                 chunk.free.setdefault(pages, []).append(offset)
 
 
-def _buffers_allowed() -> int:
+def mappings_allowed() -> int:
     """How many arena buffers may be mapped at once: a quarter of the open-files limit (each holds one)."""
     import resource
 
@@ -224,18 +227,13 @@ def want_arena() -> None:
 
 def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Inbound:
     """A received buffer of ``size`` bytes that ``fill`` writes: the arena's if wanted and possible."""
-    global _arena, _usable
-    if size < SMALLEST or not _wanted or _usable is False:
+    global _arena
+    if size < SMALLEST or not _wanted or not _kernel_vouches():
         return _filled(size, fill)
     if _arena is None:
         with _starting:
             if _arena is None:
-                arena = Arena()
-                _usable = _vouches(arena)
-                if not _usable:
-                    arena.close()
-                    return _filled(size, fill)
-                _arena = arena
+                _arena = Arena()
     return _arena.receive(size, fill)
 
 
@@ -245,7 +243,7 @@ def untouched(array: Any) -> bool:
     False for every other array (strided views included), and whenever the kernel cannot say.
     """
     mapped = _mapped_base(array)
-    if mapped is None or array.nbytes == 0 or not array.flags.contiguous:
+    if mapped is None or array.nbytes == 0 or not array.flags.contiguous or not _kernel_vouches():
         return False
     if not mapped.address:
         numpy = sys.modules["numpy"]
@@ -256,12 +254,12 @@ def untouched(array: Any) -> bool:
     return _unwritten(start, array.nbytes)
 
 
-def _mapped_base(array: Any) -> _Mapped | None:
+def _mapped_base(array: Any) -> Mapped | None:
     """The arena buffer ``array`` is a view of, found along its bases (arrays, then a memoryview)."""
     base = array
     for _ in range(8):
         base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
-        if base is None or isinstance(base, _Mapped):
+        if base is None or isinstance(base, Mapped):
             return base
     return None
 
@@ -284,13 +282,28 @@ def _pagemap_fd() -> int:
     return _pagemap
 
 
-def _vouches(arena: Arena) -> bool:
-    """Whether this kernel tells a page written in an arena buffer from one only read (checked once)."""
+def _kernel_vouches() -> bool:
+    """Whether this kernel tells a page written in a private mapping of a memory file from one only read.
+
+    Asked once per process.
+    """
+    global _usable
+    if _usable is None:
+        _usable = _vouches()
+    return _usable
+
+
+def _vouches() -> bool:
     if not hasattr(os, "memfd_create") or "numpy" not in sys.modules:
         return False
     numpy = sys.modules["numpy"]
     try:
-        buffer = arena.receive(2 * _PAGE, lambda view: view.__setitem__(slice(None), bytes(len(view))))
+        fd = os.memfd_create("d4py-check", os.MFD_CLOEXEC)
+        try:
+            os.pwrite(fd, bytes(2 * _PAGE), 0)
+            buffer = Mapped(fd, 2 * _PAGE, flags=mmap.MAP_PRIVATE)
+        finally:
+            os.close(fd)
     except OSError:
         return False
     pages = numpy.frombuffer(buffer, numpy.uint8)
