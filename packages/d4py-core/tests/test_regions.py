@@ -17,16 +17,22 @@ pytestmark = pytest.mark.skipif(not Regions.possible(), reason="regions need mem
 SIZE = 32768  # float64s: 256 KiB
 
 
+LEND = 8 << 20  # what a sender lends one receiver of buffers it will not keep
+
+
 @pytest.fixture
 def regions():
-    made = Regions(2, size=64 << 20)
+    made = Regions(2, lend_limit=LEND, size=64 << 20)
     yield made
     made.close()
 
 
-def sent(regions: Regions, *arrays) -> tuple[int, list[int], list[memoryview]]:
-    """What a sender's manifest says for ``arrays``, and what it would still send through the pipe."""
-    manifest, inline = regions.place([memoryview(array).cast("B") for array in arrays])
+def sent(
+    regions: Regions, *arrays, to: str = "receiver", kept: bool = False
+) -> tuple[int, list[int], list[memoryview]]:
+    """What a sender's manifest says for ``arrays`` sent ``to`` a receiver, and what would still go through the pipe."""
+    raws = [memoryview(array).cast("B") for array in arrays]
+    manifest, inline = regions.place(raws, to, [kept] * len(raws))
     owner, offsets = Regions.manifest(manifest)
     return owner, offsets, inline
 
@@ -79,7 +85,7 @@ def test_pages_are_reused_once_the_receiver_lets_go_and_never_before(regions):
 
 
 def test_a_full_region_sends_through_the_pipe(regions):
-    small = Regions(1, size=2 * SIZE * 8)
+    small = Regions(1, lend_limit=LEND, size=2 * SIZE * 8)
     try:
         small.attach(0)
         _, offsets, inline = sent(small, np.ones(SIZE), np.ones(SIZE), np.full(SIZE, 5.0))
@@ -95,7 +101,7 @@ def test_buffers_cross_between_forked_processes_and_outlive_their_sender(regions
         code = 1
         try:
             regions.attach(1)
-            manifest, _ = regions.place([memoryview(np.arange(SIZE, dtype=np.float64)).cast("B")])
+            manifest, _ = regions.place([memoryview(np.arange(SIZE, dtype=np.float64)).cast("B")], "parent", [False])
             os.write(write_end, manifest)
             code = 0
         finally:
@@ -154,3 +160,48 @@ def test_out_of_mappings_a_buffer_is_copied_and_its_pages_go_back_at_once(region
     regions.settle()
     _, [second], _ = sent(regions, np.ones(SIZE))
     assert second == first
+
+
+def test_a_receiver_is_lent_so_much_of_what_it_will_not_keep_and_the_pipe_bounds_the_rest(regions):
+    regions.attach(0)
+    per_limit = LEND // (SIZE * 8)
+    _, offsets, _ = sent(regions, *(np.ones(SIZE) for _ in range(per_limit + 1)))
+    assert INLINE not in offsets[:per_limit] and offsets[per_limit] == INLINE  # the pipe now blocks the sender
+    _, [other], _ = sent(regions, np.ones(SIZE), to="another receiver")
+    _, [kept], _ = sent(regions, np.ones(SIZE), kept=True)  # kept arrays are bounded by what receivers keep
+    assert other != INLINE and kept != INLINE
+    for offset in offsets[:per_limit]:
+        regions.receive(0, offset, SIZE * 8)  # received and dropped at once
+    gc.collect()
+    regions.settle()
+    _, [again], _ = sent(regions, np.ones(SIZE))
+    assert again != INLINE
+
+
+def test_arrays_of_many_sizes_keep_finding_room_once_let_go():
+    small = Regions(1, lend_limit=LEND, size=4 * SIZE * 8)
+    try:
+        small.attach(0)
+        for length in range(SIZE // 2, 4 * SIZE, SIZE // 3):  # each size once, each let go at once
+            _, [offset], _ = sent(small, np.full(length, 1.0))
+            assert offset != INLINE
+            assert received(small, 0, offset, np.ones(length)).sum() == length
+            gc.collect()
+            small.settle()
+        _, [whole], _ = sent(small, np.ones(2 * SIZE))
+        _, [part], _ = sent(small, np.ones(SIZE // 2))
+        assert whole != INLINE and part != INLINE
+    finally:
+        small.close()
+
+
+def test_a_process_that_cannot_map_its_region_sends_through_the_pipe(regions, monkeypatch):
+    from d4py.hosting import regions as module
+
+    def refused(*args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")  # an address-space limit (ulimit -v)
+
+    monkeypatch.setattr(module, "_Sender", refused)
+    assert regions.attach(0) is False
+    owner, offsets, inline = sent(regions, np.ones(SIZE))
+    assert owner == INLINE and offsets == [INLINE] and len(inline) == 1

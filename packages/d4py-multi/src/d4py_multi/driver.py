@@ -42,7 +42,7 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
     layout = _pinned_layout(plan, pooled, sum(pool_limits.values()))
     # Forked workers share large buffers through memory files: one region per pinned worker (pool workers start
     # later, and send theirs through the pipes). The driver's own mailbox takes outputs: copied, as before.
-    regions = Regions(len(layout)) if context.get_start_method() == "fork" and Regions.possible() else None
+    regions = _regions(len(layout), options) if context.get_start_method() == "fork" else None
     mailboxes = [Mailbox(context, regions=regions) for _ in layout]
     driver = Mailbox(context)
     pools = {p: Pool(Mailbox(context, shared=True, regions=regions), context.Value("q", 0)) for p in pooled}
@@ -96,6 +96,16 @@ def run_plan(plan: Plan, options: MultiOptions, hooks: RunHooks) -> RunResult:
         if regions is not None:
             regions.close()
     return supervisor.collector.result("multi", started)
+
+
+def _regions(count: int, options: MultiOptions) -> Regions | None:
+    """One memory file per pinned worker, or None where they cannot be made (then arrays go through pipes)."""
+    if not Regions.possible():
+        return None
+    try:
+        return Regions(count, lend_limit=options.read_ahead_bytes)
+    except OSError:  # out of descriptors, or memory files refused
+        return None
 
 
 def _pool_limits(plan: Plan, options: MultiOptions) -> dict[int, int]:

@@ -9,7 +9,9 @@ without being copied into the pickle. With the run's
 :class:`~d4py.hosting.regions.Regions` (workers forked by the driver), a
 batch with buffers of 64 KiB or more sends a manifest after its frame, and
 those buffers that fit in the sender's region cross there instead of
-through the pipe: the receiver maps them.
+through the pipe: the receiver maps them. A sender lends one receiver at most
+``read_ahead_bytes`` of buffers it will not keep; the rest take the pipe,
+so a full pipe still holds the sender back.
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -24,7 +26,15 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from d4py.hosting import ReceivedBuffers, SentBuffers, buffer_sizes, decode, encode, receive_buffer
+from d4py.hosting import (
+    ReceivedBuffers,
+    SentBuffers,
+    buffer_sizes,
+    buffers_kept,
+    decode,
+    encode,
+    receive_buffer,
+)
 from d4py.hosting.pages import Inbound
 from d4py.hosting.regions import INLINE, SMALLEST, Regions
 
@@ -51,7 +61,7 @@ class Mailbox:
         frame, raws = encode(batch, sent)
         manifest = None
         if self.regions is not None and any(raw.nbytes >= SMALLEST for raw in raws):
-            manifest, raws = self.regions.place(raws)
+            manifest, raws = self.regions.place(raws, self, buffers_kept(frame))
         with self.lock:
             self.writer.send_bytes(frame)
             if manifest is not None:

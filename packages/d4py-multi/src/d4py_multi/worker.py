@@ -106,6 +106,8 @@ def run_worker(spec: WorkerSpec) -> None:
         else:
             _run_pooled(spec, host, transport)
             transport.flush()
+            if spec.regions is not None:  # a pool worker may retire mid-run: give back the pages it mapped
+                spec.regions.settle()
             spec.driver.send([(FINISHED, spec.number), host.done()])
     except BaseException as error:  # every failure, even SystemExit, must reach the driver
         failed = (FAILED, spec.number, portable_error(error, "multi"))

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
         buffer_sizes as buffer_sizes,
     )
     from d4py.hosting.framing import (
+        buffers_kept as buffers_kept,
+    )
+    from d4py.hosting.framing import (
         decode as decode,
     )
     from d4py.hosting.framing import (
@@ -148,6 +151,7 @@ _WHERE = {  # each name, and the module it comes from
     "OutputCollector": "d4py.hosting.collector",
     "RunCollector": "d4py.hosting.collector",
     "buffer_sizes": "d4py.hosting.framing",
+    "buffers_kept": "d4py.hosting.framing",
     "decode": "d4py.hosting.framing",
     "encode": "d4py.hosting.framing",
     "HostTransport": "d4py.hosting.host",
@@ -204,6 +208,7 @@ __all__ = [
     "WorkerSettings",
     "approximate_size",
     "buffer_sizes",
+    "buffers_kept",
     "decode",
     "die_with_parent",
     "encode",

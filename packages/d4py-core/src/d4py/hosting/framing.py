@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 from d4py.hosting.messages import Batch
 from d4py.hosting.pages import Inbound
-from d4py.hosting.repeats import INLINE, REPEAT, ReceivedBuffers, SentBuffers
+from d4py.hosting.repeats import INLINE, KEEP, REPEAT, ReceivedBuffers, SentBuffers
 
-__all__ = ["buffer_sizes", "decode", "encode"]
+__all__ = ["buffer_sizes", "buffers_kept", "decode", "encode"]
 
 FRAME_VERSION = 2  # 2: the head says when the batch was begun
 _MAGIC = b"D4" + bytes([FRAME_VERSION])
@@ -64,6 +64,12 @@ def buffer_sizes(frame: bytes | bytearray | memoryview) -> tuple[int, ...]:
     """The sizes of the buffers that follow ``frame``."""
     _, slots, _, _ = _read_slots(frame)
     return tuple(size for kind, _, size in slots if kind != REPEAT)
+
+
+def buffers_kept(frame: bytes | bytearray | memoryview) -> list[bool]:
+    """For each buffer that follows ``frame``, whether its receiver keeps it (it was written again)."""
+    _, slots, _, _ = _read_slots(frame)
+    return [kind == KEEP for kind, _, _ in slots if kind != REPEAT]
 
 
 def decode(

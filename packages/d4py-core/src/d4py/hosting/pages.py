@@ -198,7 +198,10 @@ class Arena:
 
 
 def mappings_allowed() -> int:
-    """How many arena buffers may be mapped at once: a quarter of the open-files limit (each holds one)."""
+    """How many buffers an arena, or a region's receiver, may map at once.
+
+    A quarter of the open-files limit: each mapping holds a descriptor.
+    """
     import resource
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -238,7 +241,7 @@ def receive_buffer(size: int, fill: Callable[[memoryview], Any]) -> Inbound:
 
 
 def untouched(array: Any) -> bool:
-    """Whether ``array``'s bytes lie in a buffer received through an arena that nobody has written since.
+    """Whether ``array``'s bytes lie in a :class:`Mapped` buffer (an arena's or a region's) nobody has written since.
 
     False for every other array (strided views included), and whenever the kernel cannot say.
     """
@@ -255,7 +258,7 @@ def untouched(array: Any) -> bool:
 
 
 def _mapped_base(array: Any) -> Mapped | None:
-    """The arena buffer ``array`` is a view of, found along its bases (arrays, then a memoryview)."""
+    """The :class:`Mapped` buffer ``array`` is a view of, found along its bases (arrays, then a memoryview)."""
     base = array
     for _ in range(8):
         base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)

@@ -26,7 +26,7 @@ import struct
 import threading
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from d4py.hosting.pages import Inbound, Mapped, mappings_allowed
 
@@ -42,41 +42,60 @@ INLINE = -1  # in a manifest: this buffer follows through the pipe
 
 
 class _Sender:
-    """The owning process's view of its region: which pages are lent out and which are free."""
+    """The owning process's view of its region: which pages are lent out, to whom, and which are free."""
 
-    def __init__(self, fd: int, returns: int, size: int) -> None:
+    def __init__(self, fd: int, returns: int, size: int, lend_limit: int) -> None:
         self.view = mmap.mmap(fd, size, flags=mmap.MAP_SHARED)
-        self.returns, self.size, self.top = returns, size, 0
-        self.lent: dict[int, int] = {}  # offset -> pages, while a receiver may map them
+        self.returns, self.size, self.top, self.lend_limit = returns, size, 0, lend_limit
+        self.lent: dict[int, tuple[int, Hashable, int]] = {}  # offset -> pages, receiver, bytes counted against it
+        self.lent_to: dict[Hashable, int] = {}  # receiver -> bytes it may still hold of buffers it will not keep
         self.free: dict[int, list[int]] = {}  # pages -> offsets of free runs of that many
         self.released: set[int] = set()  # offsets of free runs whose memory went back to the system
         self.free_bytes = 0  # in free runs whose memory is kept
         self.pid = os.getpid()
 
-    def place(self, raw: memoryview) -> int:
-        """Copy ``raw`` into free pages and return their offset, or :data:`INLINE` if none are free."""
+    def place(self, raw: memoryview, receiver: Hashable, kept: bool) -> int:
+        """Copy ``raw`` into free pages lent to ``receiver`` and return their offset, or :data:`INLINE`.
+
+        Buffers the receiver will not keep count against :attr:`lend_limit`
+        per receiver: past it they go through the pipe, whose bound then
+        holds the sender back. Kept ones are bounded by what receivers keep
+        (:mod:`d4py.hosting.repeats`).
+        """
         self._collect()
+        counted = 0 if kept else raw.nbytes
+        if counted and self.lent_to.get(receiver, 0) + counted > self.lend_limit:
+            return INLINE
         pages = -(-raw.nbytes // _PAGE)
         offset = self._take(pages)
         if offset == INLINE:
             return INLINE
         self.view[offset : offset + raw.nbytes] = raw
-        self.lent[offset] = pages
+        self.lent[offset] = (pages, receiver, counted)
+        self.lent_to[receiver] = self.lent_to.get(receiver, 0) + counted
         return offset
 
     def _take(self, pages: int) -> int:
         runs = self.free.get(pages)
         if runs:
-            offset = runs.pop()
-            if offset in self.released:
-                self.released.discard(offset)
-            else:
-                self.free_bytes -= pages * _PAGE
-            return offset
+            return self._reuse(runs.pop(), pages)
         if self.top + pages * _PAGE <= self.size:
             offset, self.top = self.top, self.top + pages * _PAGE
             return offset
-        return INLINE
+        larger = [size for size, runs in self.free.items() if size > pages and runs]
+        if not larger:
+            return INLINE
+        size = min(larger)
+        offset = self._reuse(self.free[size].pop(), size)
+        self._free(offset + pages * _PAGE, size - pages)  # the rest of the run stays free
+        return offset
+
+    def _reuse(self, offset: int, pages: int) -> int:
+        if offset in self.released:
+            self.released.discard(offset)
+        else:
+            self.free_bytes -= pages * _PAGE
+        return offset
 
     def _collect(self) -> None:
         """Take back the pages receivers have said they no longer map."""
@@ -84,13 +103,21 @@ class _Sender:
             try:
                 data = os.read(self.returns, 65536)
             except BlockingIOError:
-                return
+                break
             for (offset,) in _OFFSET.iter_unpack(data):
-                pages = self.lent.pop(offset, None)
-                if pages is not None:
+                lent = self.lent.pop(offset, None)
+                if lent is not None:
+                    pages, receiver, counted = lent
+                    self.lent_to[receiver] -= counted
                     self._free(offset, pages)
             if len(data) < 65536:
-                return
+                break
+        if not self.lent and self.top:  # nothing lent: start again from the bottom, whatever the sizes were
+            if self.top > KEEP_FREE_BYTES:
+                self.view.madvise(mmap.MADV_REMOVE, KEEP_FREE_BYTES, self.top - KEEP_FREE_BYTES)
+            self.top, self.free_bytes = 0, 0
+            self.free.clear()
+            self.released.clear()
 
     def _free(self, offset: int, pages: int) -> None:
         if self.free_bytes + pages * _PAGE > KEEP_FREE_BYTES:
@@ -120,8 +147,8 @@ class Regions:
     process of the run may :meth:`receive`.
     """
 
-    def __init__(self, count: int, size: int = REGION_BYTES) -> None:
-        self.size = size
+    def __init__(self, count: int, lend_limit: int, size: int = REGION_BYTES) -> None:
+        self.size, self.lend_limit = min(size, _largest_file()), lend_limit
         self.files: list[int] = []
         self.returns: list[tuple[int, int]] = []  # (read end, write end), both non-blocking
         try:
@@ -143,25 +170,37 @@ class Regions:
         """Whether this platform has memory files to share (Linux)."""
         return hasattr(os, "memfd_create") and hasattr(os, "pipe2") and hasattr(mmap, "MADV_REMOVE")
 
-    def attach(self, number: int) -> None:
-        """Send from region ``number``: this process owns it (call once, in that process)."""
-        self._sender = _Sender(self.files[number], self.returns[number][0], self.size)
-        self._number = number
+    def attach(self, number: int) -> bool:
+        """Send from region ``number``: this process owns it (call once, in that process).
 
-    def place(self, raws: Sequence[memoryview]) -> tuple[bytes, list[memoryview]]:
+        False if its region cannot be mapped here (an address-space limit): then it sends through the pipe.
+        """
+        self._state()
+        try:
+            self._sender = _Sender(self.files[number], self.returns[number][0], self.size, self.lend_limit)
+        except OSError:
+            return False
+        self._number = number
+        return True
+
+    def place(
+        self, raws: Sequence[memoryview], receiver: Hashable, kept: Sequence[bool]
+    ) -> tuple[bytes, list[memoryview]]:
         """The manifest for the large buffers among ``raws``, and the buffers still to send through the pipe.
 
         The manifest names this process's region, then for each buffer of
-        :data:`SMALLEST` bytes or more its offset there, or :data:`INLINE`.
+        :data:`SMALLEST` bytes or more its offset there, or :data:`INLINE`:
+        the receiver reads those, and only those, from the pipe, in order.
+        ``receiver`` names the destination, ``kept`` says which buffers it will keep.
         """
         self.settle()
         sender = self._sender if self._sender is not None and self._sender.pid == os.getpid() else None
         offsets, inline = [], []
-        for raw in raws:
+        for raw, keeps in zip(raws, kept, strict=True):
             if raw.nbytes < SMALLEST:
                 inline.append(raw)
                 continue
-            offset = sender.place(raw) if sender is not None else INLINE
+            offset = sender.place(raw, receiver, keeps) if sender is not None else INLINE
             offsets.append(offset)
             if offset == INLINE:
                 inline.append(raw)
@@ -185,7 +224,8 @@ class Regions:
                 buffer = Mapped(fd, size, flags=mmap.MAP_PRIVATE, offset=offset)
             except OSError:  # out of mappings or descriptors: a copy
                 buffer = None
-        state.live += 1
+        with state.lock:
+            state.live += 1
         if buffer is None:
             copy = bytearray(size)
             with memoryview(copy) as view:
@@ -234,7 +274,9 @@ class Regions:
 
     def _state(self) -> _Receiving:
         if self._receiving.pid != os.getpid():  # a forked child: its parent's mappings are not its to return
-            self._receiving = _Receiving()
+            with _starting:  # its sending and its read-ahead thread may both ask first
+                if self._receiving.pid != os.getpid():
+                    self._receiving = _Receiving()
         return self._receiving
 
     def _forking(self) -> None:
@@ -242,7 +284,16 @@ class Regions:
         self._receiving.epoch += 1
 
 
+def _largest_file() -> int:
+    """The largest file this process may make (``ulimit -f``)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return REGION_BYTES if soft == resource.RLIM_INFINITY else soft // _PAGE * _PAGE
+
+
 _everywhere: weakref.WeakSet[Regions] = weakref.WeakSet()
+_starting = threading.Lock()
 
 
 def _before_fork() -> None:
@@ -250,5 +301,10 @@ def _before_fork() -> None:
         regions._forking()
 
 
+def _in_child() -> None:
+    global _starting
+    _starting = threading.Lock()  # another thread may have held it as the process forked
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork)
+    os.register_at_fork(before=_before_fork, after_in_child=_in_child)
