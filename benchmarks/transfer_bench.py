@@ -1,10 +1,14 @@
-"""One array from one process to another: through a pipe (multi's transport) or a fresh shared-memory file.
+"""One array from one process to another: multi's mailbox with and without regions, and a fresh shm file.
 
-The shared-memory way is the one a transport would take without a pool of
-recycled segments: the sender creates a file in /dev/shm, sizes it, copies
-the array in and sends its name; the receiver maps it, unlinks it and reads
-every page. It is what "no copy through the kernel" costs when each array
-gets new pages, which both sides must fault in.
+"Pipe" and "region" are multi's own transport (``d4py_multi.mailbox``): a
+batch holding one array, framed and sent to a forked reader, which unpickles
+it, reads every page and drops it. Without regions the array's bytes go
+through the pipe (two copies in the kernel); with them
+(``d4py.hosting.regions``) the sender copies it into reused pages of its
+memory file and the reader maps them. The third way is what shared memory
+costs without reused pages: the sender creates a file in /dev/shm, sizes it,
+copies the array in and sends its name; the reader maps it, unlinks it and
+reads every page.
 """
 
 from __future__ import annotations
@@ -19,14 +23,19 @@ from typing import Any
 
 import numpy as np
 
+from d4py.hosting.regions import Regions
+from d4py_multi.backend import MultiOptions
+from d4py_multi.mailbox import Mailbox, lend_limit
+
 SIZES = (256 << 10, 1 << 20, 8 << 20)
 COUNT = 200
 
 
-def _read_pipe(connection: Connection, size: int) -> None:
-    buffer = bytearray(size)
+def _read_mailbox(connection: Connection, size: int, mailbox: Mailbox) -> None:
     for _ in range(COUNT):
-        connection.recv_bytes_into(buffer)
+        [(array,)] = mailbox.receive()
+        array[:: mmap.PAGESIZE // 8].sum()  # touch every page
+        del array
     connection.send_bytes(b"done")
 
 
@@ -42,10 +51,11 @@ def _read_shared(connection: Connection, size: int) -> None:
     connection.send_bytes(b"done")
 
 
-def _timed(reader: Any, size: int, send: Callable[[Connection, memoryview, int], None]) -> float:
-    """Seconds per array: ``send(connection, raw, number)`` COUNT times to a process running ``reader``."""
-    sender, receiver = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=reader, args=(receiver, size))
+def _timed(reader: Any, size: int, send: Callable[[Connection, memoryview, int], None], *extra: Any) -> float:
+    """Seconds per array: ``send(connection, raw, number)`` COUNT times to a forked process running ``reader``."""
+    context = multiprocessing.get_context("fork")
+    sender, receiver = context.Pipe()
+    process = context.Process(target=reader, args=(receiver, size, *extra))
     process.start()
     raw = memoryview(np.random.default_rng(0).random(size // 8)).cast("B")
     started = time.perf_counter()
@@ -57,8 +67,20 @@ def _timed(reader: Any, size: int, send: Callable[[Connection, memoryview, int],
     return seconds / COUNT
 
 
-def _send_through_pipe(sender: Connection, raw: memoryview, number: int) -> None:
-    sender.send_bytes(raw)
+def _through_mailbox(size: int, regions: bool) -> float:
+    """Seconds per array through multi's mailbox, its regions on or off, as in a run with default options."""
+    context = multiprocessing.get_context("fork")
+    shared = Regions(1, lend_limit=lend_limit(MultiOptions())) if regions else None
+    mailbox = Mailbox(context, regions=shared)
+    try:
+        if shared is not None:
+            shared.attach(0)
+        array = np.random.default_rng(0).random(size // 8)
+        return _timed(_read_mailbox, size, lambda connection, raw, number: mailbox.send([(array,)]), mailbox)
+    finally:
+        mailbox.close()
+        if shared is not None:
+            shared.close()
 
 
 def _send_through_shared_memory(sender: Connection, raw: memoryview, number: int) -> None:
@@ -75,10 +97,18 @@ def _send_through_shared_memory(sender: Connection, raw: memoryview, number: int
 def main(repeat: int = 3) -> None:
     print(f"## transfer: one array between two processes, µs each (best of {repeat}, {COUNT} arrays a run)")
     print()
-    print("| array | pipe (multi's transport) | a fresh /dev/shm file per array | shm / pipe |")
-    print("| ---: | ---: | ---: | ---: |")
+    print("| array | multi, pipe | multi, region | region / pipe | a fresh /dev/shm file per array | fresh / pipe |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in SIZES:
-        pipe = min(_timed(_read_pipe, size, _send_through_pipe) for _ in range(repeat))
-        shared = min(_timed(_read_shared, size, _send_through_shared_memory) for _ in range(repeat))
-        print(f"| {size >> 10} KiB | {pipe * 1e6:.0f} | {shared * 1e6:.0f} | {shared / pipe:.2f} |")
+        pipe = min(_through_mailbox(size, regions=False) for _ in range(repeat))
+        region = min(_through_mailbox(size, regions=True) for _ in range(repeat))
+        fresh = min(_timed(_read_shared, size, _send_through_shared_memory) for _ in range(repeat))
+        print(
+            f"| {size >> 10} KiB | {pipe * 1e6:.0f} | {region * 1e6:.0f} | {region / pipe:.2f} "
+            f"| {fresh * 1e6:.0f} | {fresh / pipe:.2f} |"
+        )
     print()
+
+
+if __name__ == "__main__":
+    main(repeat=int(os.environ.get("BENCH_REPEAT", "3")))

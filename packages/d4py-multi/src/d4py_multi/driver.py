@@ -22,7 +22,7 @@ from d4py.hosting import RunCollector, stop_processes, worker_settings
 from d4py.hosting.regions import Regions
 from d4py.plan import Plan, Slot, lay_out
 from d4py.runhooks import RunHooks
-from d4py_multi.mailbox import Mailbox
+from d4py_multi.mailbox import Mailbox, lend_limit
 from d4py_multi.pool import FINISHED, POOL_END, POOL_IDLE, Pool, PoolCoordinator
 from d4py_multi.threads import limit_in_driver, threads_per_worker
 from d4py_multi.worker import WorkerSpec, run_worker
@@ -103,7 +103,7 @@ def _regions(count: int, options: MultiOptions) -> Regions | None:
     if not Regions.possible():
         return None
     try:
-        return Regions(count, lend_limit=options.read_ahead_bytes)
+        return Regions(count, lend_limit=lend_limit(options))
     except OSError:  # out of descriptors, or memory files refused
         return None
 

@@ -10,8 +10,8 @@ without being copied into the pickle. With the run's
 batch with buffers of 64 KiB or more sends a manifest after its frame, and
 those buffers that fit in the sender's region cross there instead of
 through the pipe: the receiver maps them. A sender lends one receiver at most
-``read_ahead_bytes`` of buffers it will not keep; the rest take the pipe,
-so a full pipe still holds the sender back.
+twice ``read_ahead_bytes`` of buffers it will not keep (:func:`lend_limit`);
+the rest take the pipe, so a full pipe still holds the sender back.
 
 A worker reads its mailbox through a :class:`ReadAhead`: a thread that keeps
 the pipe drained up to a bound, so that a writer seldom waits for a reader
@@ -37,8 +37,18 @@ from d4py.hosting import (
 )
 from d4py.hosting.pages import Inbound
 from d4py.hosting.regions import INLINE, SMALLEST, Regions
+from d4py_multi.backend import MultiOptions
 
 _Message = tuple[bytes, list[Inbound]]  # a frame and its out-of-band buffers
+
+
+def lend_limit(options: MultiOptions) -> int:
+    """What a sender may lend one receiver of arrays it will not keep: what the pipe let it run ahead before.
+
+    The read-ahead holds up to ``read_ahead_bytes`` of batches and then one
+    more, and a batch at most waits in the pipe: about twice the limit.
+    """
+    return 2 * options.read_ahead_bytes
 
 
 class Mailbox:
@@ -84,6 +94,7 @@ class Mailbox:
 
     def read(self) -> _Message:
         """Read one message off the pipe, waiting for it, without unpickling it."""
+        self.settle()
         frame = self.reader.recv_bytes()
         sizes = buffer_sizes(frame)
         regions = self.regions
@@ -112,6 +123,11 @@ class Mailbox:
             self.reader.recv_bytes()
             return bytearray()
         return receive_buffer(size, self.reader.recv_bytes_into)
+
+    def settle(self) -> None:
+        """Give senders back the pages of received arrays this process has let go (before it waits)."""
+        if self.regions is not None:
+            self.regions.settle()
 
     def ready(self) -> bool:
         """Whether a message is waiting."""
@@ -145,6 +161,8 @@ class ReadAhead:
 
     def receive(self) -> list[Any]:
         """The next batch, waiting for it; re-raises what stopped the reading thread."""
+        if not self.messages:
+            self.mailbox.settle()  # the batches before are done with: their senders may reuse their pages
         with self.changed:
             while not self.messages:
                 self.changed.wait()
