@@ -10,7 +10,9 @@ the pages written for it alone. Once the receiver's buffer is gone, it says
 so through the sender's return pipe, and the sender reuses the pages. So a
 large array is copied once, by its sender, instead of twice through the
 kernel, and items stay values: the sender copies the buffer as it is when
-sent, and nothing writes a slot while a receiver maps it.
+sent, and nothing writes a slot while a receiver maps it. A sender lends
+each receiver at most ``lend_limit`` bytes of buffers the receiver will not
+keep; past that they take the pipe, whose bound then holds the sender back.
 
 A buffer received here is one :func:`~d4py.hosting.pages.untouched` can vouch
 for, as an arena's. A full region, a process that owns none (the driver, a
@@ -30,7 +32,7 @@ from collections.abc import Hashable, Sequence
 
 from d4py.hosting.pages import Inbound, Mapped, mappings_allowed
 
-__all__ = ["REGION_BYTES", "SMALLEST", "Regions"]
+__all__ = ["INLINE", "REGION_BYTES", "SMALLEST", "Regions"]
 
 SMALLEST = 64 << 10  # smaller buffers cost less through a pipe than a mapping
 REGION_BYTES = 4 << 30  # each process's memory file: its pages cost memory only once written
