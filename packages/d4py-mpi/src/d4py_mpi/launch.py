@@ -101,6 +101,8 @@ def launch(plan: Plan, hooks: RunHooks, options: MPIOptions, started: float) -> 
         process = subprocess.Popen(command, env=environment, start_new_session=True)
         try:
             code = process.wait()
+            if code != 0:  # an aborted job: mpiexec may be gone before a rank it killed
+                _reap_group(process.pid)
         except BaseException:  # Ctrl-C reaches only this process: end the job, then say so
             _stop(process)
             raise
@@ -119,6 +121,17 @@ def launch(plan: Plan, hooks: RunHooks, options: MPIOptions, started: float) -> 
         f"the MPI job ended (mpiexec exit code {code}) before rank 0 reported: a rank died or was killed; "
         "mpiexec's message above says how"
     )
+
+
+def _reap_group(group: int, patience: float = 2.0) -> None:
+    """Kill what is left of the job's session (ranks of an aborted job) and wait, a while, until none is left."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:  # no process left in the group
+            return
+        time.sleep(0.01)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
