@@ -62,6 +62,22 @@ def test_a_look_charges_the_innermost_pe_running_and_a_send_as_blocked(monkeypat
     assert (outer_activity.busy, outer_activity.blocked) == (1.0, 1.0)
 
 
+def test_the_time_a_host_rests_between_batches_is_charged_to_no_one(monkeypatch):
+    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
+    clock = _Ticks()
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
+    sampler.watch(pe, activity)
+    try:
+        sampler.rest()  # the host waits for its next batch: its thread need not look
+        clock.now += 100.0  # a long wait
+        sampler.wake()  # the batch: time counts from here
+        pe._process(sampler.look)
+    finally:
+        sampler.stop()
+    sampler.drain(activity)
+    assert activity.busy == 1.0  # one tick of the clock, not the 100 s of rest
+
+
 def test_take_hands_over_and_empties_in_place():
     activity = Activity(reads={"input": 2}, busy=0.5)
     reads = activity.reads

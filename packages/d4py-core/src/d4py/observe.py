@@ -243,6 +243,7 @@ class Sampler:
         self._stop = threading.Event()
         self._ticking = False  # the timer signal looks
         self._ticked = False  # it has looked since the thread last checked
+        self._resting = False  # the instances' thread has done what it had and waits for more (rest())
         self._previous_handler: Any = None  # SIGPROF's handler before this sampler took it
 
     def know(self, pe: Any) -> None:
@@ -301,6 +302,19 @@ class Sampler:
         """
         self._stop.set()
         self._release_timer()
+
+    def rest(self) -> None:
+        """The instances' thread has handled what it had and waits for more: a look would charge no one.
+
+        While it rests and the timer looks, the thread does not (each of its looks in an idle worker took the
+        interpreter lock for nothing, and the CPU from the busy workers).
+        """
+        self._resting = True
+
+    def wake(self) -> None:
+        """The instances' thread has work again: the time it rested is no one's."""
+        self._resting = False
+        self._last = time.perf_counter()
 
     def sending(self, send: Callable[[Any], None]) -> Callable[[Any], None]:
         """Wrap a transport's send so that looks during it count as blocked for the instance writing."""
@@ -370,7 +384,7 @@ class Sampler:
     def _sample(self) -> None:
         interval = self.seconds * (self._FIRST if self._ticking else 1)
         while not self._stop.wait(interval):
-            if self._ticking and self._ticked:  # the timer looks: waking this thread would only cost the instances
+            if self._ticking and (self._ticked or self._resting):  # the timer looks, or there is nothing to see
                 self._ticked = False
                 interval = self.seconds * self._STAND_BACK
             elif self.look():

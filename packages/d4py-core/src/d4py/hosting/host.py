@@ -151,6 +151,7 @@ class ProcessHost:
             instance.connect()
         for instance in reversed(self.order):
             instance.start()
+        self._rest()
 
     def run_roots(self) -> None:
         """Feed each hosted root instance its share of the run input, then end it."""
@@ -168,10 +169,14 @@ class ProcessHost:
                 continue
             inputs = self.plan.inputs.get(instance.pe_id, [])
             for turn in range(instance.index, len(inputs), self.plan.nodes[instance.pe_id].instances):
+                self._wake()
                 instance.feed(inputs[turn], turn)
                 self.tick()
+                self._rest()
                 yield
+            self._wake()
             instance.finish()
+            self._rest()
             yield
 
     def receiver(self, edge_index: int, target: int) -> Send:
@@ -207,6 +212,7 @@ class ProcessHost:
         """
         if self.observed:
             self.waited()
+            self._wake()
             if queued and batch and batch[0][0] in ITEMS:
                 _, edge_index, target, _ = batch[0]
                 first = self.transport.instances[(self.plan.edges[edge_index].target, target)]
@@ -220,6 +226,17 @@ class ProcessHost:
             else:
                 self.transport.instances[(self.plan.edges[edge_index].target, target)].end_of_input(edge_index, payload)
         self.tick()
+        self._rest()
+
+    def _wake(self) -> None:
+        """The instances here have work: the sampler charges time from now."""
+        if self.observed:
+            self.sampler.wake()
+
+    def _rest(self) -> None:
+        """The instances here wait for input (the next batch or step): the sampler need not look."""
+        if self.observed:
+            self.sampler.rest()
 
     def waited(self) -> None:
         """Charge the time since this host was last active, waiting for input, to its unfinished observed instances."""
