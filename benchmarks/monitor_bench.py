@@ -1,10 +1,14 @@
 """What recording every run costs: the same ``d4py run`` commands with d4py-monitor on and off.
 
-Every figure is the median of R whole commands, on and off interleaved, with
-d4py-monitor installed and recording into a temporary ``$D4PY_HOME``. "Off"
-is ``D4PY_MONITOR=off``: no observer on any instance and no record, as
-without the package. Both the run inside the process (``--json``'s
-``wall_time``) and the whole command are reported.
+Every figure is the median of R whole commands, on and off interleaved (off
+first in even repeats, on first in odd ones, so that neither always follows
+the other), with d4py-monitor installed and recording into a temporary
+``$D4PY_HOME``. "Off" is ``D4PY_MONITOR=off``: no observer on any instance
+and no record, as without the package. Both the run inside the process
+(``--json``'s ``wall_time``) and the whole command are reported, and, for
+the scale of this machine's noise, the ratio between the two halves of the
+runs off (even repeats against odd): a difference smaller than that one is
+not measured here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import statistics
 import sys
 import tempfile
 
+from anchors import compile_d4py
 from whole_bench import WORKLOADS, _time
 
 MULTI_6 = ["-b", "multi", "-n", "6"]
@@ -33,16 +38,17 @@ CASES = [
 def main(repeat: int = 5) -> None:
     if importlib.util.find_spec("d4py_monitor") is None:
         raise SystemExit(f"d4py-monitor is not installed in {sys.prefix}: pip install -e packages/d4py-monitor")
+    compile_d4py()
     print(f"## monitor: every run recorded, on against off, median of {repeat} (interleaved)")
     print()
-    print("| workload | run off (s) | run on (s) | ratio | whole off (s) | whole on (s) | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| workload | run off (s) | run on (s) | ratio | whole off (s) | whole on (s) | ratio | off / off |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as home:
         for label, workload, ours, env in CASES:
             runs: dict[str, list[float]] = {"off": [], "on": []}
             wholes: dict[str, list[float]] = {"off": [], "on": []}
-            for _ in range(repeat):
-                for mode in ("off", "on"):
+            for turn in range(repeat):
+                for mode in ("off", "on") if turn % 2 == 0 else ("on", "off"):
                     setting = {**env, "D4PY_HOME": home, "D4PY_MONITOR": mode}
                     seconds, _, out = _time([sys.executable, "-m", "d4py", "run", workload, "--json", *ours], setting)
                     wholes[mode].append(seconds)
@@ -50,12 +56,16 @@ def main(repeat: int = 5) -> None:
             run_off, run_on, whole_off, whole_on = (
                 statistics.median(values) for values in (runs["off"], runs["on"], wholes["off"], wholes["on"])
             )
+            noise = statistics.median(runs["off"][0::2]) / statistics.median(runs["off"][1::2])
             print(
                 f"| {label} | {run_off:.3f} | {run_on:.3f} | {run_on / run_off:.3f} "
-                f"| {whole_off:.3f} | {whole_on:.3f} | {whole_on / whole_off:.3f} |"
+                f"| {whole_off:.3f} | {whole_on:.3f} | {whole_on / whole_off:.3f} | {noise:.3f} |"
             )
     print()
-    print(f"Workloads in {WORKLOADS.relative_to(WORKLOADS.parent.parent)}; run records kept in a temporary folder.")
+    print(
+        f"Workloads in {WORKLOADS.relative_to(WORKLOADS.parent.parent)}; run records kept in a temporary folder; "
+        "off / off: the runs off of even repeats against those of odd ones (run inside the process)."
+    )
     print()
 
 

@@ -105,7 +105,7 @@ def expect_lineage(plan: Plan, collector: LineageCollector) -> None:
 
     if not enabled():
         raise UsageError(f"provenance is kept with the run's record, and {SWITCH}=off records none: unset it")
-    from d4py_monitor.wire import COLLECTOR_VARIABLE
+    from d4py_monitor.publisher import COLLECTOR_VARIABLE
 
     if _command.get("monitor") or os.environ.get(COLLECTOR_VARIABLE):
         raise UsageError(

@@ -24,7 +24,9 @@ from d4py import D4pyError
 from d4py_monitor.record import RunRecord
 from d4py_monitor.store import default_location
 
-__all__ = ["FINISH_SECONDS", "LIVE_SECONDS", "Publisher", "Target", "choose_target"]
+__all__ = ["COLLECTOR_VARIABLE", "FINISH_SECONDS", "LIVE_SECONDS", "Publisher", "Target", "choose_target"]
+
+COLLECTOR_VARIABLE = "D4PY_MONITOR_URL"  # the collector runs send to, when --monitor names none
 
 LIVE_SECONDS = 1.0
 FINISH_SECONDS = 10.0  # the most a run's end waits for its final record to be saved, whatever the target does
@@ -153,7 +155,6 @@ def choose_target(collector: str | None, store: str | None) -> tuple[Callable[[]
     (``--monitor-store``), else ``$D4PY_MONITOR_STORE``; else SQLite in ``$D4PY_HOME``.
     """
     from d4py_monitor.store import STORE_VARIABLE, open_store
-    from d4py_monitor.wire import COLLECTOR_VARIABLE
 
     collector_option, store_option = "--monitor", "--monitor-store"
     if collector is None:

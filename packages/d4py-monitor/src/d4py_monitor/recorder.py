@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import random
 import sys
 import threading
 import time
@@ -27,6 +26,8 @@ from d4py_monitor.redact import redact
 from d4py_monitor.workflow import describe_workflow
 
 if TYPE_CHECKING:
+    import random
+
     from d4py_monitor.prov.collect import LineageCollector
 
 __all__ = ["Recorder", "describe_error"]
@@ -154,7 +155,7 @@ class Reservoir:
     def __init__(self, size: int = 4096) -> None:
         self.size, self.seen, self.largest = size, 0, 0.0
         self.values: list[float] = []
-        self._random = random.Random(0)
+        self._random: random.Random | None = None  # made once the sample is full (most runs never fill it)
 
     def extend(self, values: list[float]) -> None:
         for value in values:
@@ -163,6 +164,10 @@ class Reservoir:
             if len(self.values) < self.size:
                 self.values.append(value)
             else:
+                if self._random is None:
+                    import random
+
+                    self._random = random.Random(0)
                 slot = self._random.randrange(self.seen)
                 if slot < self.size:
                     self.values[slot] = value

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from d4py_monitor.prov.model import BATCH_ROWS, Failure, ItemBatch, ItemRecord, RunLineage
 from d4py_monitor.record import TRAFFIC, InstanceRecord, RunRecord, RunSummary
 from d4py_monitor.store import NoRunsYet, StoreError, metadata_text
+
+if TYPE_CHECKING:  # provenance's model is loaded where lineage is read or written, not for every run's record
+    from d4py_monitor.prov.model import ItemBatch, ItemRecord, RunLineage
 
 __all__ = ["BUSY_SECONDS", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -109,6 +110,8 @@ class SQLiteStore:
             for statement in _LINEAGE_SCHEMA:
                 self.db.execute(statement)
         if version == 3:  # items one a row: into batches
+            from d4py_monitor.prov.model import RunLineage
+
             for (run_id,) in self.db.execute("SELECT DISTINCT run_id FROM items").fetchall():
                 rows = self.db.execute(
                     "SELECT id, pe, instance, port, parents, value, output, metadata FROM items WHERE run_id = ?",
@@ -210,6 +213,8 @@ class SQLiteStore:
             raise StoreError(f"cannot save the provenance of run {run_id} in {self.location}: {error}") from error
 
     def _insert_batches(self, run_id: str, batches: list[ItemBatch]) -> None:
+        from d4py_monitor.prov.model import BATCH_ROWS
+
         rows = []
         for batch in batches:
             for piece in batch.split(BATCH_ROWS):
@@ -220,6 +225,8 @@ class SQLiteStore:
         self.db.executemany("INSERT INTO item_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def load_lineage(self, run_id: str) -> RunLineage | None:
+        from d4py_monitor.prov.model import Failure, RunLineage
+
         rows = self._read("SELECT level, share, failures FROM lineage WHERE run_id = ?", (run_id,))
         if not rows:
             return None
@@ -278,7 +285,7 @@ def _make(path: Path) -> None:
     and links it into place; the first link wins and the others use it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    partial = path.with_name(f".{path.name}.{os.urandom(16).hex()}.partial")
     try:
         db = sqlite3.connect(partial, isolation_level=None)
         try:
@@ -294,6 +301,8 @@ def _make(path: Path) -> None:
 
 
 def _batch(pe: str, instance: int, ids: bytes, parents: bytes, columns: str) -> ItemBatch:
+    from d4py_monitor.prov.model import ItemBatch
+
     return ItemBatch.unpack(pe, instance, ids, parents, json.loads(columns))
 
 
@@ -301,6 +310,8 @@ def _item_of_schema_3(
     item_id: int, pe: str, instance: int, port: str | None, parents: str, value: str, output: int, metadata: str
 ) -> ItemRecord:
     """An item as schema 3 kept it, one a row."""
+    from d4py_monitor.prov.model import ItemRecord
+
     found = json.loads(metadata) if metadata != "{}" else {}
     return ItemRecord(item_id, pe, instance, port, tuple(map(int, parents.split())), value, bool(output), found)
 

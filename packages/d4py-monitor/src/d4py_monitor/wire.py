@@ -23,7 +23,6 @@ from d4py_monitor.record import RunRecord
 from d4py_monitor.store import encode
 
 __all__ = [
-    "COLLECTOR_VARIABLE",
     "INSTALL",
     "KEY_VARIABLE",
     "PROTOCOL",
@@ -36,7 +35,6 @@ __all__ = [
     "verify",
 ]
 
-COLLECTOR_VARIABLE = "D4PY_MONITOR_URL"  # the collector runs send to, when --monitor names none
 KEY_VARIABLE = "D4PY_MONITOR_KEY"  # the shared key itself; else the key file in $D4PY_HOME
 PROTOCOL = b"d4py-monitor/1"
 INSTALL = "pip install 'd4py-monitor[collector]'"
