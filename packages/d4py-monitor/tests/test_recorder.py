@@ -228,3 +228,13 @@ def test_runs_on_spark_storm_and_redis_are_recorded_per_instance(backend, option
     assert run.counts == result.counts
     spread = [cell for i in run.instances if i.pe == pair["id"] for cell in i.sent if cell["pe"] == counter["id"]]
     assert sum(cell["items"] for cell in spread) == ITEMS  # the matrix, there too
+
+
+def test_latency_beyond_the_sample_keeps_a_uniform_sample_and_the_largest():
+    from d4py_monitor.recorder import Reservoir
+
+    reservoir = Reservoir(size=8)
+    reservoir.extend([float(n) for n in range(1000)])
+    summary = reservoir.summary()
+    assert (summary["samples"], summary["max_s"], len(reservoir.values)) == (1000, 999.0, 8)
+    assert len(set(reservoir.values)) == 8 and max(reservoir.values) > 7  # later values replaced early ones
