@@ -1,4 +1,4 @@
-"""``d4py monitor serve`` in a real browser, against runs recorded on simple, multi and mpi."""
+"""``d4py monitor serve`` in a real browser, against runs recorded on every backend."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def recorded_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         ("slow-simple", ["-b", "simple", "slow.py"]),
         ("slow-multi", ["-b", "multi", "-n", "4", "slow.py"]),
         ("slow-mpi", ["-b", "mpi", "-n", "4", "slow.py"]),
+        ("slow-spark", ["-b", "spark", "-n", "4", "slow.py"]),
+        ("slow-redis", ["-b", "redis", "-n", "4", "slow.py"]),  # a private redis-server, started by the run
+        ("slow-storm", ["-b", "storm", "-o", "emulate=true", "-n", "4", "slow.py"]),  # no Storm cluster here
         ("counted-multi", ["-b", "multi", "counted.py"]),  # KeyCounter3's 3 instances in 3 processes
         ("fails-simple", ["-b", "simple", "fails.py"]),
     ]
@@ -49,8 +52,8 @@ def rows(page):
 
 def test_the_runs_list_shows_every_run_and_search_and_filters_narrow_it(page, serve, recorded):
     page.goto(serve())
-    expect(rows(page)).to_have_count(5)
-    expect(page.locator("#count")).to_have_text("5 of 5 runs")
+    expect(rows(page)).to_have_count(8)
+    expect(page.locator("#count")).to_have_text("8 of 8 runs")
     page.fill("#search", "mpi")
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_have_attribute("data-id", recorded["slow-mpi"])
@@ -72,7 +75,7 @@ def test_the_runs_list_shows_every_run_and_search_and_filters_narrow_it(page, se
     expect(page.locator("#runs tbody")).to_contain_text("no run matches")
 
 
-@pytest.mark.parametrize("backend", ["simple", "multi", "mpi"])
+@pytest.mark.parametrize("backend", ["simple", "multi", "mpi", "spark", "redis", "storm"])
 def test_the_run_page_draws_the_graph_and_names_the_bottleneck(page, serve, recorded, backend):
     page.goto(f"{serve()}runs/{recorded[f'slow-{backend}']}")
     expect(page.locator("#workflow-name")).to_have_text("slow")
@@ -120,7 +123,7 @@ def test_a_failed_run_shows_its_error_pe_item_and_traceback(page, serve, recorde
 
 def test_two_runs_picked_in_the_list_are_compared_pe_by_pe(page, serve, recorded):
     page.goto(serve())
-    expect(rows(page)).to_have_count(5)
+    expect(rows(page)).to_have_count(8)
     for name in ("slow-simple", "slow-mpi"):
         page.locator(f'#runs tr[data-id="{recorded[name]}"] input').check()
     page.click("#compare")
@@ -154,11 +157,11 @@ def test_the_json_endpoints(serve, recorded):
             return json.loads(response.read())
 
     listed = get("api/runs?backend=multi")
-    assert listed["total"] == 5 and {run["id"] for run in listed["runs"]} == {
+    assert listed["total"] == 8 and {run["id"] for run in listed["runs"]} == {
         recorded["slow-multi"],
         recorded["counted-multi"],
     }
-    assert listed["choices"]["backend"] == ["mpi", "multi", "simple"]
+    assert listed["choices"]["backend"] == ["mpi", "multi", "redis", "simple", "spark", "storm"]
     one = get(f"api/runs/{recorded['slow-mpi'][:5]}")  # a prefix, as for d4py runs show
     assert one["run"]["id"] == recorded["slow-mpi"] and one["analysis"]["bottleneck"]["pe"] == "Slow2"
     assert get("api/runs/last")["run"]["id"] == recorded["fails-simple"]
