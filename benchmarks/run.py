@@ -37,7 +37,9 @@ SECTIONS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], help="sections to run (default: all)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure; the best is kept (monitor: the median of at least 32)"
+    )
     args = parser.parse_args()
     print(
         f"# d4py benchmarks, {date.today()}: {platform.machine()}, {os.cpu_count()} cores, "

@@ -270,7 +270,8 @@ class Sampler:
             self._target, self._last = threading.get_ident(), time.perf_counter()
             self._ticking = self._take_timer()
             # Not threading.Thread: its start() waits until the new thread runs, 0.3 ms of the instances' thread
-            # in each new process, for a thread that needs nothing from it (and ends by itself, as a daemon would).
+            # in each new process, for a thread that needs nothing from it. It ends by itself, as a daemon would;
+            # threading.enumerate() does not list it, and an error in it goes to sys.unraisablehook.
             _thread.start_new_thread(self._sample, ())
 
     def sample_keys(self, window: KeyWindow) -> None:
