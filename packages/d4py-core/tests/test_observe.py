@@ -75,7 +75,28 @@ def test_the_time_a_host_rests_between_batches_is_charged_to_no_one(monkeypatch)
     finally:
         sampler.stop()
     sampler.drain(activity)
-    assert activity.busy == 1.0  # one tick of the clock, not the 100 s of rest
+    assert activity.busy == 2.0  # a tick of the clock before the rest and one after it, not the 100 s of rest
+
+
+def test_a_look_charges_every_batch_since_the_last_look_not_only_the_one_under_way(monkeypatch):
+    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
+    clock = _Ticks()
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
+    sampler.watch(pe, activity)
+    try:
+        for _ in range(10):  # ten short batches of one clock tick each, with a long wait after each, and no look
+            sampler.wake()
+            clock.now += 1.0
+            sampler.rest()
+            clock.now += 50.0
+        sampler.wake()
+        pe._process(sampler.look)  # the timer's look, in the eleventh batch
+    finally:
+        sampler.stop()
+    sampler.drain(activity)
+    # Each batch two ticks (its work and the reading as it rests), then the look's own: the earlier batches are
+    # charged with the one under way, the 500 s of waits to no one.
+    assert activity.busy == 10 * 2.0 + 1.0
 
 
 def test_take_hands_over_and_empties_in_place():
@@ -243,3 +264,21 @@ def test_instances_on_another_thread_leave_sigprof_alone():
         assert not sampler._ticking and signal.getsignal(signal.SIGPROF) == signal.SIG_DFL
     finally:
         sampler.stop()
+
+
+def test_a_look_while_the_host_rests_leaves_the_work_before_it_to_the_next_look(monkeypatch):
+    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
+    clock = _Ticks()
+    monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
+    sampler.watch(pe, activity)
+    try:
+        clock.now += 5.0  # a batch's work
+        sampler.rest()
+        sampler.look()  # the timer fires while the host waits (another thread used the CPU): no PE, no charge
+        clock.now += 50.0
+        sampler.wake()
+        pe._process(sampler.look)
+    finally:
+        sampler.stop()
+    sampler.drain(activity)
+    assert activity.busy == 5.0 + 2.0  # the batch before the rest, and the ticks of the reading as it rested and now

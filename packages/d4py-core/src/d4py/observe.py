@@ -245,6 +245,9 @@ class Sampler:
         self._ticking = False  # the timer signal looks
         self._ticked = False  # it has looked since the thread last checked
         self._resting = False  # the instances' thread has done what it had and waits for more (rest())
+        self._rested_from = 0.0  # when the current rest began
+        self._rested = 0.0  # all the time rested before it (written by the instances' thread only)
+        self._rested_at_last = 0.0  # what ``_rested`` was at the last look, with the rest then under way
         self._previous_handler: Any = None  # SIGPROF's handler before this sampler took it
 
     def know(self, pe: Any) -> None:
@@ -313,12 +316,18 @@ class Sampler:
         While it rests and the timer looks, the thread does not (each of its looks in an idle worker took the
         interpreter lock for nothing, and the CPU from the busy workers).
         """
+        self._rested_from = time.perf_counter()
         self._resting = True
 
     def wake(self) -> None:
-        """The instances' thread has work again: the time it rested is no one's."""
-        self._resting = False
-        self._last = time.perf_counter()
+        """The instances' thread has work again: the time it rested is no one's.
+
+        A look charges the time since the previous one less the rests between them, so the batches handled in
+        between are charged, not only the one under way.
+        """
+        if self._resting:
+            self._rested += time.perf_counter() - self._rested_from
+            self._resting = False
 
     def sending(self, send: Callable[[Any], None]) -> Callable[[Any], None]:
         """Wrap a transport's send so that looks during it count as blocked for the instance writing."""
@@ -375,8 +384,16 @@ class Sampler:
                 self._lock.release()
 
     def _charge(self, frame: Any) -> None:
+        if self._resting:
+            # Nothing of a PE runs (a timer signal lands while another thread of the process used the CPU): the
+            # time worked since the last look is left for the next look made at work, which charges it.
+            return
         now = time.perf_counter()
-        elapsed, self._last = now - self._last, now
+        # Read without a lock from the instances' thread's rest() and wake(): a rest miscounted by a race is made
+        # up at the next look, as the totals are cumulative.
+        rested = self._rested
+        elapsed = max(0.0, now - self._last - (rested - self._rested_at_last))
+        self._last, self._rested_at_last = now, rested
         times = self._owner(frame)
         if times is not None:
             times[1 if self.sends > 0 else 0] += elapsed
