@@ -61,10 +61,6 @@ class Publisher:
         self.thread = threading.Thread(target=self._publish, name="d4py-monitor publisher", daemon=True)
 
     def start(self) -> None:
-        if self.local:
-            # Loaded now, before the run's clock starts, rather than by the thread as it opens the store at the
-            # run's first second: that import took some 7 ms of CPU from the run's own processes.
-            import d4py_monitor.sqlite  # noqa: F401
         self.thread.start()
 
     def changed(self) -> None:
