@@ -62,11 +62,17 @@ def test_a_look_charges_the_innermost_pe_running_and_a_send_as_blocked(monkeypat
     assert (outer_activity.busy, outer_activity.blocked) == (1.0, 1.0)
 
 
-def test_the_time_a_host_rests_between_batches_is_charged_to_no_one(monkeypatch):
-    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
-    clock = _Ticks()
+@pytest.fixture
+def resting(monkeypatch):
+    """A sampler watching one PE-like object, its own thread never looking, on a clock the test moves."""
+    sampler, activity, pe, clock = Sampler(seconds=3600), Activity(), _Looking(), _Ticks()
     monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
     sampler.watch(pe, activity)
+    return sampler, activity, pe, clock
+
+
+def test_the_time_a_host_rests_between_batches_is_charged_to_no_one(resting):
+    sampler, activity, pe, clock = resting
     try:
         sampler.rest()  # the host waits for its next batch: its thread need not look
         clock.now += 100.0  # a long wait
@@ -78,11 +84,8 @@ def test_the_time_a_host_rests_between_batches_is_charged_to_no_one(monkeypatch)
     assert activity.busy == 2.0  # a tick of the clock before the rest and one after it, not the 100 s of rest
 
 
-def test_a_look_charges_every_batch_since_the_last_look_not_only_the_one_under_way(monkeypatch):
-    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
-    clock = _Ticks()
-    monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
-    sampler.watch(pe, activity)
+def test_a_look_charges_every_batch_since_the_last_look_not_only_the_one_under_way(resting):
+    sampler, activity, pe, clock = resting
     try:
         for _ in range(10):  # ten short batches of one clock tick each, with a long wait after each, and no look
             sampler.wake()
@@ -266,11 +269,8 @@ def test_instances_on_another_thread_leave_sigprof_alone():
         sampler.stop()
 
 
-def test_a_look_while_the_host_rests_leaves_the_work_before_it_to_the_next_look(monkeypatch):
-    sampler, activity, pe = Sampler(seconds=3600), Activity(), _Looking()
-    clock = _Ticks()
-    monkeypatch.setattr(d4py.observe.time, "perf_counter", clock)
-    sampler.watch(pe, activity)
+def test_a_look_while_the_host_rests_leaves_the_work_before_it_to_the_next_look(resting):
+    sampler, activity, pe, clock = resting
     try:
         clock.now += 5.0  # a batch's work
         sampler.rest()
